@@ -1,0 +1,53 @@
+/* harness.h - start and stop sluice-server instances for integration tests.
+ *
+ * Each test starts its own servers on free loopback ports, in a fresh
+ * temporary directory, and stops them at exit (also when a check fails
+ * or the test crashes on a signal), so nothing depends on a server already
+ * running or on port 6379.
+ */
+#ifndef SLUICE_TEST_HARNESS_H
+#define SLUICE_TEST_HARNESS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct test_server {
+    pid_t pid;
+    int port;
+    char dir[256];
+    char logpath[300];
+};
+
+/* Path of the binary under test: $SLUICE_SERVER or server/sluice-server. */
+const char *harness_server_path(void);
+/* A free TCP port on 127.0.0.1. */
+int harness_free_port(void);
+/* Start with extra "--name value" arguments (NULL-terminated list).
+ * Returns 0 when the server answers PING. */
+int harness_start(struct test_server *s, const char *const *extra_args);
+/* Like harness_start but does not wait: for tests of startup failures.
+ * Returns the exit status of the server (waits up to timeout_ms), or -1
+ * if it is still running. */
+int harness_run_expect_exit(const char *const *argv_tail, int timeout_ms, char *out, size_t outlen);
+void harness_stop(struct test_server *s);            /* SIGTERM, wait, SIGKILL fallback */
+int harness_stop_status(struct test_server *s);      /* SIGTERM; returns exit status */
+redisContext *harness_connect(const struct test_server *s);
+
+/* Raw socket access for byte-exact protocol checks. */
+int harness_raw_connect(int port);
+/* Send bytes, then read until `expect_len` bytes arrived, the peer closed,
+ * or timeout_ms passed.  Returns bytes read; *closed set when EOF seen. */
+ssize_t harness_raw_exchange(int fd, const char *send, size_t sendlen, char *buf, size_t buflen,
+                             size_t expect_len, int timeout_ms, int *closed);
+
+/* Run a command and return the reply as a string for simple checks:
+ * status/bulk -> text, integer -> decimal, nil -> "(nil)", error -> "ERR..."
+ * (the error text), array -> elements joined by "," (nested with []). */
+char *harness_cmd(redisContext *c, const char *fmt, ...);
+char *harness_cmdargv(redisContext *c, int argc, const char **argv, const size_t *lens);
+
+long long harness_now_ms(void);
+void harness_sleep_ms(int ms);
+
+#endif
