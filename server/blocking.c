@@ -92,23 +92,23 @@ int blocking_parse_timeout(struct client *c, const char *p, size_t len, int unit
             return -1;
         }
         ftval *= 1000.0L;
-        if (ftval > (long double)LLONG_MAX) {
-            reply_error(c, "timeout is out of range");
-            return -1;
-        }
-        tval = (long long)ceill(ftval);
+        /* Redis truncates with a plain cast; on x86 a value that doesn't
+         * fit (inf, 1e30) converts to LLONG_MIN, hence "negative" */
+        if (ftval >= 9223372036854775808.0L || ftval < -9223372036854775808.0L || ftval != ftval)
+            tval = LLONG_MIN;
+        else
+            tval = (long long)ftval;
     }
     if (tval < 0) {
         reply_error(c, "timeout is negative");
         return -1;
     }
     if (tval > 0) {
-        long long now = mstime();
-        if (tval > LLONG_MAX - now) {
-            reply_error(c, "timeout is out of range");
-            return -1;
-        }
-        tval += now;
+        /* Redis 7.0 adds without an overflow check; a wrapped (past)
+         * deadline times out at once, which is what we do too */
+        tval = (long long)((unsigned long long)tval + (unsigned long long)mstime());
+        if (tval <= 0)
+            tval = 1;
     }
     *abs_ms = tval;
     return 0;
@@ -307,15 +307,27 @@ static void on_key_ready(struct db *db, const char *key, size_t len)
  * caller checked type and can_serve).  The client leaves its queues first,
  * so the command runs exactly as a fresh call would; it replies and, for
  * AOF/replicas, records itself as its non-blocking form. */
-static void retry_client(struct client *c)
+static struct client *retrying;
+static struct arg retrying_key;
+
+static void retry_client(struct client *c, const sstr key)
 {
     unblock(c);
     struct client *prev = srv.current_client;
     srv.current_client = c;
+    retrying = c;
+    retrying_key.ptr = key;
+    retrying_key.len = sstr_len(key);
     call_command(c);
+    retrying = NULL;
     srv.current_client = prev;
     if (!(c->flags & CLIENT_BLOCKED))
         schedule_resume(c);
+}
+
+const struct arg *blocking_ready_key(const struct client *c)
+{
+    return c == retrying ? &retrying_key : NULL;
 }
 
 void blocking_signal_db(struct db *db)
@@ -372,7 +384,7 @@ void blocking_handle_ready_keys(void)
                     continue;
                 }
                 assert(c->db == rk->db);
-                retry_client(c);
+                retry_client(c, rk->key);
             }
         }
         sstr_free(rk->key);

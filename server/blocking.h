@@ -36,6 +36,12 @@ struct block_kind {
 void blocking_block_client(struct client *c, const struct block_kind *kind, const int *key_idx, int nkeys,
                            long long timeout_ms, void *priv);
 
+/* While a blocked client's command is re-run because a key became ready:
+ * that key (the command serves from it, as Redis serves the ready key
+ * rather than the first key of the command).  NULL otherwise. */
+struct arg;
+const struct arg *blocking_ready_key(const struct client *c);
+
 /* True when the current execution must not block (inside MULTI/EXEC,
  * scripts, or replaying a file): the command acts non-blocking. */
 int blocking_denied(struct client *c);

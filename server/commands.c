@@ -28,10 +28,12 @@ extern const struct command_impl server_commands[];
 extern const struct command_impl client_commands[];
 extern const struct command_impl info_commands[];
 extern const struct command_impl config_commands[];
+extern const struct command_impl list_commands[];
+extern const struct command_impl sort_commands[];
 
 static const struct command_impl *const all_impls[] = {
     conn_commands,  string_commands, keyspace_commands, expire_commands, multi_commands,
-    server_commands, client_commands, info_commands,    config_commands, NULL,
+    server_commands, client_commands, info_commands,    config_commands, list_commands, sort_commands, NULL,
 };
 
 static dict *commands;                 /* name -> struct command* */
@@ -234,7 +236,7 @@ int arg_ll_range(struct client *c, const struct arg *a, long long min, long long
         } else if (!string2ll(a->ptr, a->len, &v)) {
             reply_error(c, ERR_NOT_INTEGER);
         } else {
-            reply_errorf(c, "value is out of range, must be between %lld and %lld", min, max);
+            reply_errorf(c, "value is out of range, value must between %lld and %lld", min, max);
         }
         return -1;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "propagate.h"
 #include "server.h"
 #include "util.h"
 
@@ -110,6 +111,7 @@ static void delete_expired(struct db *db, const char *key, size_t len)
     db_delete(db, k, len);
     srv.stat_expiredkeys++;
     db_signal_modified(db, k, len);
+    propagate_expired_delete(db, k, len);
     if (k != stackbuf)
         mem_free(k);
 }

@@ -8,8 +8,9 @@
  * outside db.c reaches into a partition.
  *
  * Lookups apply lazy expiry: an expired key is deleted on access and looks
- * absent.  Writes call db_signal_modified() (done inside the write helpers)
- * so WATCH sees them.
+ * absent.  Commands that write call db_signal_modified() for each key they
+ * change (as Redis's signalModifiedKey), so WATCH sees them; the write
+ * helpers here don't, because loading and internal moves use them too.
  */
 #ifndef SLUICE_DB_H
 #define SLUICE_DB_H

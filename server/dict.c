@@ -10,7 +10,6 @@
 
 #include <assert.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "mem.h"
@@ -93,11 +92,28 @@ uint64_t dict_hash_bytes(const void *key, size_t len)
     return hash_impl(key, len, 0);
 }
 
+/* ASCII case-insensitive comparison of exactly `len` bytes.  Not
+ * strncasecmp: that stops at the first NUL, which would make binary keys
+ * such as "\0abc" and "\0xyz" equal whenever their hashes collide. */
+static int ascii_caseeq(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
 static inline int key_equal(const dict *d, const dict_entry *e, const void *key, size_t len)
 {
     if (e->keylen != len)
         return 0;
-    return d->nocase ? strncasecmp(e->key, key, len) == 0 : memcmp(e->key, key, len) == 0;
+    return d->nocase ? ascii_caseeq(e->key, key, len) : memcmp(e->key, key, len) == 0;
 }
 
 dict *dict_create(dict_val_free *val_free, int flags)

@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "mem.h"
+#include "propagate.h"
 #include "server.h"
 
 struct watchers {
@@ -241,6 +242,9 @@ static void exec_command(struct client *c)
         return;
     }
     watch_unwatch_all(c);
+    /* the queued commands record themselves; EXEC's batch gets wrapped in
+     * MULTI/EXEC by the propagation layer when it holds several writes */
+    propagate_prevent(c);
     /* run with the queued argv; restore the EXEC's own afterwards so the
      * dispatcher's bookkeeping (slowlog, stats) sees EXEC */
     struct command *exec_cmd = c->cmd;

@@ -570,7 +570,9 @@ static int listen_tcp(const char *addr, int port, sstr *err)
         struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
         s->sin6_family = AF_INET6;
         s->sin6_port = htons((uint16_t)port);
-        if (strcmp(addr, "*") != 0 && inet_pton(AF_INET6, addr, &s->sin6_addr) != 1)
+        if (strcmp(addr, "::*") == 0)
+            s->sin6_addr = in6addr_any;
+        else if (inet_pton(AF_INET6, addr, &s->sin6_addr) != 1)
             goto badaddr;
         sl = sizeof(*s);
     } else {

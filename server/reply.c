@@ -292,7 +292,11 @@ void reply_verbatim(struct client *c, const char *p, size_t len, const char *ext
 
 void reply_help(struct client *c, const char *const *lines)
 {
-    const char *name = c->cmd && c->cmd->parent ? c->cmd->parent->fullname : (c->cmd ? c->cmd->fullname : "");
+    /* Redis prints the command as the client spelled it, upper-cased */
+    char name[64];
+    int nlen = c->argc ? (int)(c->argv[0].len < sizeof(name) - 1 ? c->argv[0].len : sizeof(name) - 1) : 0;
+    memcpy(name, c->argc ? c->argv[0].ptr : "", (size_t)nlen);
+    name[nlen] = '\0';
     size_t n = 0;
     while (lines[n])
         n++;
@@ -305,7 +309,7 @@ void reply_help(struct client *c, const char *const *lines)
     for (size_t i = 0; i < n; i++)
         reply_status(c, lines[i]);
     reply_status(c, "HELP");
-    reply_status(c, "    Print this help.");
+    reply_status(c, "    Prints this help.");
 }
 
 void reply_subcommand_syntax_error(struct client *c)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,9 +27,12 @@
 #include "db.h"
 #include "mem.h"
 #include "networking.h"
+#include "propagate.h"
 #include "util.h"
 
 struct server srv;
+
+void list_type_init(void);
 
 static struct event *cron_event;
 static struct event *sigterm_event, *sigint_event;
@@ -103,6 +107,19 @@ static void reject(struct client *c, const char *msg, size_t len)
     multi_flag_transaction(c);
     if (c->cmd)
         c->cmd->rejected_calls++;
+    if (c->cmd && !strcmp(c->cmd->fullname, "exec")) {
+        /* a rejected EXEC ends the transaction, saying why (Redis's
+         * execCommandAbort), whether or not one was open */
+        multi_discard(c);
+        if (len && msg[0] == '-') {
+            msg++;
+            len--;
+        }
+        sstr e = sstr_catfmt(sstr_empty(len + 48), "-EXECABORT Transaction discarded because of: %.*s", (int)len, msg);
+        reply_error_len(c, e, sstr_len(e));
+        sstr_free(e);
+        return;
+    }
     reply_error_len(c, msg, len);
 }
 
@@ -167,10 +184,11 @@ void call_command(struct client *c)
     /* expiry decisions inside the command use this time */
     srv.mstime_cached = start / 1000;
 
+    propagate_call_begin();
     cmd->proc(c);
+    propagate_call_end(c, srv.dirty != dirty_before);
 
     long long duration = ustime() - start;
-    (void)dirty_before;
     if (c->flags & CLIENT_BLOCKED) {
         /* counted when it is finally served or times out */
         return;
@@ -392,6 +410,7 @@ static void init_server_state(void)
     srv.dbs = mem_calloc(sizeof(struct db *) * (size_t)srv.dbnum);
     for (int i = 0; i < srv.dbnum; i++)
         srv.dbs[i] = db_create(i);
+    list_type_init();
     command_table_init();
     blocking_init();
 }
@@ -445,6 +464,7 @@ int main(int argc, char **argv)
         exit(1);
 
     signal(SIGPIPE, SIG_IGN);
+    setlocale(LC_COLLATE, ""); /* SORT ALPHA collates as Redis does */
     raise_fd_limit();
     struct event_config *ecfg = event_config_new();
     event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
@@ -483,4 +503,11 @@ int main(int argc, char **argv)
         finish_shutdown_if_requested();
     }
     return 0;
+}
+
+/* CONFIG SET port/bind/unixsocket: reopen the listeners; on failure the
+ * old ones stay open and the error says why. */
+int server_apply_listen_config(sstr *err)
+{
+    return listen_on_configured_addresses_err(err);
 }

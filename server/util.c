@@ -138,7 +138,10 @@ int string2ld(const char *s, size_t len, long double *out)
     char *end;
     errno = 0;
     long double v = strtold(buf, &end);
-    if ((size_t)(end - buf) != len || errno == ERANGE || isnan(v))
+    /* as Redis's string2ld: underflow to a tiny number is fine, overflow
+     * and underflow to zero are not */
+    if ((size_t)(end - buf) != len || isnan(v) ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)))
         return 0;
     *out = v;
     return 1;

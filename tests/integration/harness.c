@@ -118,7 +118,9 @@ static int wait_ready(struct test_server *s, int timeout_ms)
         redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
         if (c && !c->err) {
             redisReply *r = redisCommand(c, "PING");
-            int ok = r && r->type == REDIS_REPLY_STATUS;
+            /* a password-protected server answers -NOAUTH: it is up */
+            int ok = r && (r->type == REDIS_REPLY_STATUS ||
+                           (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0));
             if (r)
                 freeReplyObject(r);
             redisFree(c);

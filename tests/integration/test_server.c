@@ -332,8 +332,8 @@ static void test_cluster_slots(void)
     ok(harness_start(&s, NULL) == 0, "server starts");
     redisContext *c = harness_connect(&s);
     CHECK_CMD(c, "12182", "CLUSTER KEYSLOT foo");
-    CHECK_CMD(c, "5474", "CLUSTER KEYSLOT {user1000}.following");
-    CHECK_CMD(c, "5474", "CLUSTER KEYSLOT {user1000}.followers");
+    CHECK_CMD(c, "3443", "CLUSTER KEYSLOT {user1000}.following"); /* from redis-server --cluster-enabled yes */
+    CHECK_CMD(c, "3443", "CLUSTER KEYSLOT {user1000}.followers");
     CHECK_CMD(c, "OK", "MSET {t}a 1 {t}b 2 {t}c 3 other 4");
     char *slot = harness_cmd(c, "CLUSTER KEYSLOT {t}");
     char *count = harness_cmd(c, "CLUSTER COUNTKEYSINSLOT %s", slot);
@@ -420,7 +420,7 @@ static void test_monitor_and_client_kill(void)
     ok(harness_start(&s, NULL) == 0, "server starts");
     redisContext *mon = harness_connect(&s), *c = harness_connect(&s);
     CHECK_CMD(mon, "OK", "MONITOR");
-    CHECK_CMD(c, "OK", "SET \"some key\" val");
+    CHECK_CMD(c, "OK", "SET %s val", "some key");
     redisReply *r = NULL;
     redisGetReply(mon, (void **)&r);
     ok(r && r->type == REDIS_REPLY_STATUS && strstr(r->str, "\"set\" \"some key\" \"val\"") != NULL,
@@ -490,7 +490,7 @@ static void test_redis_tools(void)
         used = strlen(all);
     if (p)
         pclose(p);
-    ok(strstr(all, "proto") && strstr(all, "(integer) 3"), "redis-cli -3 speaks RESP3 with Sluice");
+    ok(strstr(all, "proto 3") != NULL, "redis-cli -3 speaks RESP3 with Sluice: %s", all);
     harness_stop(&s);
 }
 
