@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blocking.h"
+#include "introspection.h"
 #include "server.h"
 #include "util.h"
 
@@ -28,7 +29,8 @@ static int secure_equal(const char *a, size_t alen, const char *b, size_t blen)
 
 static int check_credentials(const struct arg *user, const struct arg *pass)
 {
-    if (!strieq(user->ptr, user->len, "default") || user->len != 7 || memcmp(user->ptr, "default", 7) != 0)
+    /* only the default user exists; user names are case-sensitive */
+    if (user->len != 7 || memcmp(user->ptr, "default", 7) != 0)
         return 0;
     if (nopass())
         return 1;
@@ -82,14 +84,6 @@ static void auth_command(struct client *c)
     }
 }
 
-static int valid_client_name(const char *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] < '!' || p[i] > '~')
-            return 0;
-    return 1;
-}
-
 static void hello_command(struct client *c)
 {
     long long ver = 0;
@@ -131,14 +125,8 @@ static void hello_command(struct client *c)
                        "select the RESP protocol version at the same time");
         return;
     }
-    if (name) {
-        if (!valid_client_name(name->ptr, name->len)) {
-            reply_error(c, "Client names cannot contain spaces, newlines or special characters.");
-            return;
-        }
-        sstr_free(c->name);
-        c->name = name->len ? sstr_new(name->ptr, name->len) : NULL;
-    }
+    if (name && client_setname_or_reply(c, name->ptr, name->len) < 0)
+        return;
     if (ver)
         c->resp = (int)ver;
     reply_map_len(c, 7);

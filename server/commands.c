@@ -30,10 +30,15 @@ extern const struct command_impl info_commands[];
 extern const struct command_impl config_commands[];
 extern const struct command_impl list_commands[];
 extern const struct command_impl sort_commands[];
+extern const struct command_impl stream_commands[];
+extern const struct command_impl aof_commands[];
+extern const struct command_impl persistence_commands[];
 
+/* persistence_commands first: its LASTSAVE (the real last save time)
+ * takes precedence over cmd_server.c's placeholder. */
 static const struct command_impl *const all_impls[] = {
-    conn_commands,  string_commands, keyspace_commands, expire_commands, multi_commands,
-    server_commands, client_commands, info_commands,    config_commands, list_commands, sort_commands, NULL,
+    persistence_commands, conn_commands,  string_commands, keyspace_commands, expire_commands, multi_commands,
+    server_commands, client_commands, info_commands,    config_commands, list_commands, sort_commands, aof_commands, stream_commands, NULL,
 };
 
 static dict *commands;                 /* name -> struct command* */
@@ -67,17 +72,25 @@ static struct command *make_command(const struct command_spec *spec, struct comm
     return cmd;
 }
 
+/* Sluice-only commands (command_table_local.c), registered after Redis's. */
+extern const struct command_spec command_specs_local[];
+
 void command_table_init(void)
 {
+    static const struct command_spec *const tables[] = {command_specs, command_specs_local};
+    const size_t ntables = sizeof(tables) / sizeof(tables[0]);
     commands = dict_create(NULL, DICT_NOCASE);
     size_t nspecs = 0;
-    while (command_specs[nspecs].name)
-        nspecs++;
+    for (size_t t = 0; t < ntables; t++)
+        for (const struct command_spec *spec = tables[t]; spec->name; spec++)
+            nspecs++;
     ordered = mem_alloc(sizeof(*ordered) * (nspecs + 1));
-    for (const struct command_spec *spec = command_specs; spec->name; spec++) {
+    for (size_t t = 0; t < ntables; t++)
+    for (const struct command_spec *spec = tables[t]; spec->name; spec++) {
         struct command *cmd;
         if (spec->subcommands) {
-            cmd = make_command(spec, NULL, NULL);
+            /* a container may also run alone (COMMAND with no argument) */
+            cmd = make_command(spec, NULL, find_impl(spec->name));
             cmd->subcommands = dict_create(NULL, DICT_NOCASE);
             for (const struct command_spec *sub = spec->subcommands; sub->name; sub++) {
                 struct command *sc = make_command(sub, cmd, NULL);
@@ -162,6 +175,8 @@ int command_get_keys(struct command *cmd, struct arg *argv, int argc, int *keys_
     for (int j = 0; j < s->key_specs_count; j++) {
         const struct key_spec *ks = &s->key_specs[j];
         int first = 0, last, step;
+        if (ks->flags & KS_NOT_KEY)
+            continue; /* e.g. a channel name: not a key for any purpose here */
         if (ks->begin == KS_BEGIN_INDEX) {
             first = ks->index;
         } else if (ks->begin == KS_BEGIN_KEYWORD) {

@@ -46,18 +46,41 @@ void db_free(struct db *db)
     mem_free(db);
 }
 
+/* A command usually touches the same key several times (lookup, then
+ * write, then expiry bookkeeping); remembering the last key's slot saves
+ * recomputing CRC16 each time.  Compared by content, since query buffers
+ * are reused at the same addresses. */
+static struct {
+    size_t len;
+    unsigned slot;
+    char key[64];
+} slot_cache = {(size_t)-1, 0, {0}};
+
+static inline unsigned slot_of(const char *key, size_t len)
+{
+    if (len == slot_cache.len && memcmp(key, slot_cache.key, len) == 0)
+        return slot_cache.slot;
+    unsigned slot = key_hash_slot(key, len);
+    if (len <= sizeof(slot_cache.key)) {
+        memcpy(slot_cache.key, key, len);
+        slot_cache.len = len;
+        slot_cache.slot = slot;
+    }
+    return slot;
+}
+
 static inline struct partition *find_partition(const struct db *db, const char *key, size_t len)
 {
     if (!db->slots)
         return NULL;
-    return db->slots[key_hash_slot(key, len)];
+    return db->slots[slot_of(key, len)];
 }
 
 static struct partition *get_partition(struct db *db, const char *key, size_t len)
 {
     if (!db->slots)
         db->slots = mem_calloc(sizeof(*db->slots) * SLOT_COUNT);
-    unsigned slot = key_hash_slot(key, len);
+    unsigned slot = slot_of(key, len);
     struct partition *p = db->slots[slot];
     if (!p) {
         p = mem_alloc(sizeof(*p));
@@ -71,7 +94,7 @@ static struct partition *get_partition(struct db *db, const char *key, size_t le
 /* Free a partition that became empty, so idle slots cost nothing. */
 static void release_if_empty(struct db *db, const char *key, size_t len)
 {
-    unsigned slot = key_hash_slot(key, len);
+    unsigned slot = slot_of(key, len);
     struct partition *p = db->slots[slot];
     if (p && dict_size(p->keys) == 0) {
         assert(dict_size(p->expires) == 0);

@@ -59,30 +59,26 @@ static uint64_t hash_impl(const unsigned char *p, size_t len, int nocase)
     memcpy(&s0, hash_seed, 8);
     memcpy(&s1, hash_seed + 8, 8);
     const uint64_t k1 = 0xa0761d6478bd642fULL, k2 = 0xe7037ed1a0b428dbULL;
+    /* Case-insensitive dicts OR 0x20 into every byte: 'A' and 'a' hash
+     * alike, and bytes that compare equal under strncasecmp always do.
+     * (Some unequal bytes collide too, e.g. '@' and '`'; the key compare
+     * sorts those out.) */
+    const uint64_t fold = nocase ? 0x2020202020202020ULL : 0;
     uint64_t h = s0 ^ (len * k1);
-    if (nocase) {
-        /* names are short: fold byte by byte */
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = p[i];
-            if (c >= 'A' && c <= 'Z')
-                c += 32;
-            h = mix(h ^ c, k2 ^ s1);
-        }
-        return mix(h, k1);
-    }
     size_t i = 0;
     for (; i + 16 <= len; i += 16)
-        h = mix(read64(p + i) ^ k1 ^ h, read64(p + i + 8) ^ s1);
+        h = mix((read64(p + i) | fold) ^ k1 ^ h, (read64(p + i + 8) | fold) ^ s1);
     uint64_t a = 0, b = 0;
     size_t rest = len - i;
     if (rest >= 8) {
-        a = read64(p + i);
-        b = read64(p + len - 8);
+        a = read64(p + i) | fold;
+        b = read64(p + len - 8) | fold;
     } else if (rest >= 4) {
-        a = read32(p + i);
-        b = read32(p + len - 4);
+        a = read32(p + i) | (fold & 0xffffffffULL);
+        b = read32(p + len - 4) | (fold & 0xffffffffULL);
     } else if (rest > 0) {
-        a = ((uint64_t)p[i] << 16) | ((uint64_t)p[i + rest / 2] << 8) | p[i + rest - 1];
+        uint64_t f = fold & 0xff;
+        a = ((uint64_t)(p[i] | f) << 16) | ((uint64_t)(p[i + rest / 2] | f) << 8) | (p[i + rest - 1] | f);
     }
     return mix(mix(a ^ k1 ^ h, b ^ s1), k2 ^ len);
 }

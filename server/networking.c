@@ -29,6 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "blocking.h"
 #include "db.h"
 #include "mem.h"
@@ -428,6 +429,10 @@ static void write_handler(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
+    /* appendfsync always: replies wait for the fsync of this iteration's
+     * writes (aof_before_flush, then flush_pending_writes sends them) */
+    if (aof_replies_held())
+        return;
     write_to_client(arg);
 }
 

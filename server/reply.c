@@ -315,8 +315,8 @@ void reply_help(struct client *c, const char *const *lines)
 void reply_subcommand_syntax_error(struct client *c)
 {
     char cmd[64];
-    const char *name = c->cmd && c->cmd->parent ? c->cmd->parent->fullname : c->argv[0].ptr;
-    snprintf(cmd, sizeof(cmd), "%s", name);
+    int n = (int)(c->argv[0].len < sizeof(cmd) - 1 ? c->argv[0].len : sizeof(cmd) - 1);
+    snprintf(cmd, sizeof(cmd), "%.*s", n, c->argv[0].ptr);
     for (char *p = cmd; *p; p++)
         *p = (char)toupper((unsigned char)*p);
     int len = c->argv[1].len > 128 ? 128 : (int)c->argv[1].len;

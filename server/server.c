@@ -22,17 +22,21 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "blocking.h"
 #include "config.h"
 #include "db.h"
 #include "mem.h"
+#include "introspection.h"
 #include "networking.h"
 #include "propagate.h"
+#include "rdb.h"
 #include "util.h"
 
 struct server srv;
 
 void list_type_init(void);
+void stream_type_init(void);
 
 static struct event *cron_event;
 static struct event *sigterm_event, *sigint_event;
@@ -175,6 +179,8 @@ static int is_multi_control(const struct command *cmd)
            !strcmp(n, "quit") || !strcmp(n, "reset");
 }
 
+static uint64_t shutdown_requester; /* the client whose SHUTDOWN is pending */
+
 void call_command(struct client *c)
 {
     struct command *cmd = c->cmd;
@@ -184,9 +190,12 @@ void call_command(struct client *c)
     /* expiry decisions inside the command use this time */
     srv.mstime_cached = start / 1000;
 
+    int shutdown_before = srv.shutdown_asap;
     propagate_call_begin();
     cmd->proc(c);
     propagate_call_end(c, srv.dirty != dirty_before);
+    if (!shutdown_before && srv.shutdown_asap)
+        shutdown_requester = c->id; /* told if the shutdown fails */
 
     long long duration = ustime() - start;
     if (c->flags & CLIENT_BLOCKED) {
@@ -199,11 +208,11 @@ void call_command(struct client *c)
         monitor_feed(c, c->argv, c->argc);
     cmd->calls++;
     cmd->usec += duration;
+    stats_record_latency(cmd, duration);
     if (srv.stat_total_error_replies > errors_before)
         cmd->failed_calls++;
     srv.stat_numcommands++;
     c->commands_processed++;
-    c->lastcmd = cmd;
 }
 
 static int pause_applies(struct client *c)
@@ -244,11 +253,22 @@ void process_command(struct client *c)
         reject(c, oom, sizeof(oom) - 1);
         return;
     }
+    if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
+         !strcmp(cmd->fullname, "ping")) &&
+        aof_write_error(NULL)) {
+        /* the last AOF write failed: accepting writes would lose them */
+        sstr e = sstr_empty(64);
+        aof_write_error(&e);
+        reject(c, e, sstr_len(e));
+        sstr_free(e);
+        return;
+    }
     if (srv.loading && !(cmd->flags & CMD_LOADING)) {
         static const char loading[] = "-LOADING Sluice is loading the dataset in memory";
         reject(c, loading, sizeof(loading) - 1);
         return;
     }
+    c->lastcmd = cmd; /* CLIENT LIST shows the command being run, as Redis */
     if ((c->flags & CLIENT_MULTI) && !is_multi_control(cmd)) {
         multi_queue_command(c);
         reply_raw(c, "+QUEUED\r\n", 9);
@@ -286,16 +306,14 @@ static void unpause_if_due(void)
     }
 }
 
+/* CLIENT UNPAUSE: end the pause now; the held clients resume from the
+ * event loop right after this iteration's commands, never nested inside
+ * the UNPAUSE call (a held command may even kill the unpausing client). */
 void server_unpause_clients(void)
 {
     srv.pause.end_ms = 0;
-    unpause_if_due();
 }
 
-/* ---- statistics --------------------------------------------------------- */
-
-void stats_sample_instantaneous(void);
-void stats_update_peak_memory(void);
 
 /* ---- shutdown ----------------------------------------------------------- */
 
@@ -303,6 +321,11 @@ int server_prepare_shutdown(int flags)
 {
     (void)flags;
     server_log(LL_WARNING, "User requested shutdown...");
+    if (aof_prepare_shutdown(flags) < 0)
+        return -1;
+    /* kill a BGSAVE child; save when save points are set (or SAVE) */
+    if (rdb_prepare_shutdown(flags) < 0)
+        return -1;
     if (srv.pidfile && srv.pidfile[0])
         unlink(srv.pidfile);
     if (srv.unixsocket && srv.unixsocket[0])
@@ -320,6 +343,11 @@ static void finish_shutdown_if_requested(void)
         flush_pending_writes();
         exit(0);
     }
+    /* as Redis 7.0: the SHUTDOWN caller learns that the server stays up */
+    struct client *c = shutdown_requester ? client_lookup_by_id(shutdown_requester) : NULL;
+    if (c)
+        reply_error(c, "Errors trying to SHUTDOWN. Check logs.");
+    shutdown_requester = 0;
     srv.shutdown_asap = 0;
 }
 
@@ -349,6 +377,8 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
         db_active_expire_cycle(srv.dbs, srv.dbnum, budget);
     }
     clients_cron();
+    aof_cron();
+    rdb_cron();
     unpause_if_due();
     finish_shutdown_if_requested();
 }
@@ -411,6 +441,7 @@ static void init_server_state(void)
     for (int i = 0; i < srv.dbnum; i++)
         srv.dbs[i] = db_create(i);
     list_type_init();
+    stream_type_init();
     command_table_init();
     blocking_init();
 }
@@ -491,14 +522,19 @@ int main(int argc, char **argv)
     event_add(sigint_event, NULL);
     cron_event = event_new(srv.base, -1, EV_PERSIST, cron_cb, NULL);
     server_reschedule_cron();
+    stats_init();
     server_log(LL_NOTICE, "Server initialized");
+    aof_startup(); /* appendonly yes: load the AOF, then append to it */
+    rdb_startup(); /* appendonly no: load dir/dbfilename (-LOADING meanwhile) */
     server_log(LL_NOTICE, "Ready to accept connections tcp on port %d", srv.port);
 
     for (;;) {
         event_base_loop(srv.base, EVLOOP_ONCE);
         server_update_time();
+        unpause_if_due();
         blocking_handle_ready_keys();
         blocking_process_unblocked();
+        aof_before_flush(); /* appendfsync always: replies below follow the fsync */
         flush_pending_writes();
         finish_shutdown_if_requested();
     }
