@@ -1,0 +1,129 @@
+/* command_table_local.c - specs of Sluice-only commands.
+ *
+ * command_table.c is generated from Redis 7.0.15 and holds only what that
+ * release has.  Commands Sluice adds beyond it (here: Redis 8.6's stream
+ * idempotency commands) are described by hand in the same form, and
+ * command_table_init() registers both tables.  A command whose Redis spec
+ * later lands in the generated table must be removed from here.
+ *
+ *   XCFGSET key [IDMP-DURATION duration] [IDMP-MAXSIZE maxsize]   (8.6)
+ *       sets a stream's idempotency window (XADD IDMP/IDMPAUTO).
+ *   XIDMPRECORD key producer-id idempotent-id id                  (8.6)
+ *       records an idempotency pair for an existing entry: the form in
+ *       which XADD IDMP/IDMPAUTO reaches the AOF and replicas.
+ */
+#include <stddef.h>
+
+#include "commands.h"
+
+/* ---- xcfgset -------------------------------------------------------------- */
+
+static const struct key_spec ks_xcfgset[] = {
+    { .flags = KS_RW | KS_UPDATE, .begin = KS_BEGIN_INDEX, .index = 1, .find = KS_FIND_RANGE, .lastkey = 0, .keystep = 1, .limit = 0 },
+};
+
+static const struct doc_node docs_xcfgset_args_0[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "key" },
+    { DOC_BULK, "type" }, { DOC_BULK, "key" },
+    { DOC_BULK, "key_spec_index" }, { DOC_INT, .num = 0 },
+};
+
+static const struct doc_node docs_xcfgset_optional[] = {
+    { DOC_STATUS, "optional" },
+};
+
+static const struct doc_node docs_xcfgset_args_1[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "idmp-duration" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+    { DOC_BULK, "token" }, { DOC_BULK, "IDMP-DURATION" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_xcfgset_optional },
+};
+
+static const struct doc_node docs_xcfgset_args_2[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "idmp-maxsize" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+    { DOC_BULK, "token" }, { DOC_BULK, "IDMP-MAXSIZE" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_xcfgset_optional },
+};
+
+static const struct doc_node docs_xcfgset_args[] = {
+    { DOC_MAP, .count = 3, .children = docs_xcfgset_args_0 },
+    { DOC_MAP, .count = 4, .children = docs_xcfgset_args_1 },
+    { DOC_MAP, .count = 4, .children = docs_xcfgset_args_2 },
+};
+
+static const struct doc_node docs_xcfgset_map[] = {
+    { DOC_BULK, "summary" }, { DOC_BULK, "Sets the IDMP configuration parameters for a stream." },
+    { DOC_BULK, "since" }, { DOC_BULK, "8.6.0" },
+    { DOC_BULK, "group" }, { DOC_BULK, "stream" },
+    { DOC_BULK, "complexity" }, { DOC_BULK, "O(1)" },
+    { DOC_BULK, "arguments" }, { DOC_ARRAY, .count = 3, .children = docs_xcfgset_args },
+};
+
+static const struct doc_node docs_xcfgset = { DOC_MAP, .count = 5, .children = docs_xcfgset_map };
+
+/* ---- xidmprecord ---------------------------------------------------------- */
+
+static const struct key_spec ks_xidmprecord[] = {
+    { .flags = KS_RW | KS_UPDATE, .begin = KS_BEGIN_INDEX, .index = 1, .find = KS_FIND_RANGE, .lastkey = 0, .keystep = 1, .limit = 0 },
+};
+
+static const struct doc_node docs_xidmprecord_args_0[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "key" },
+    { DOC_BULK, "type" }, { DOC_BULK, "key" },
+    { DOC_BULK, "key_spec_index" }, { DOC_INT, .num = 0 },
+};
+
+static const struct doc_node docs_xidmprecord_args_1[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "producer-id" },
+    { DOC_BULK, "type" }, { DOC_BULK, "string" },
+};
+
+static const struct doc_node docs_xidmprecord_args_2[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "idempotent-id" },
+    { DOC_BULK, "type" }, { DOC_BULK, "string" },
+};
+
+static const struct doc_node docs_xidmprecord_args_3[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "id" },
+    { DOC_BULK, "type" }, { DOC_BULK, "string" },
+};
+
+static const struct doc_node docs_xidmprecord_args[] = {
+    { DOC_MAP, .count = 3, .children = docs_xidmprecord_args_0 },
+    { DOC_MAP, .count = 2, .children = docs_xidmprecord_args_1 },
+    { DOC_MAP, .count = 2, .children = docs_xidmprecord_args_2 },
+    { DOC_MAP, .count = 2, .children = docs_xidmprecord_args_3 },
+};
+
+static const struct doc_node docs_xidmprecord_map[] = {
+    { DOC_BULK, "summary" }, { DOC_BULK, "An internal command for replicating stream idempotency records" },
+    { DOC_BULK, "since" }, { DOC_BULK, "8.6.0" },
+    { DOC_BULK, "group" }, { DOC_BULK, "stream" },
+    { DOC_BULK, "complexity" }, { DOC_BULK, "O(1)" },
+    { DOC_BULK, "arguments" }, { DOC_ARRAY, .count = 4, .children = docs_xidmprecord_args },
+};
+
+static const struct doc_node docs_xidmprecord = { DOC_MAP, .count = 5, .children = docs_xidmprecord_map };
+
+/* ---- the table ------------------------------------------------------------- */
+
+const struct command_spec command_specs_local[] = {
+    {
+        .name = "xcfgset", .arity = -2,
+        .flags = CMD_WRITE | CMD_FAST,
+        .acl = ACL_WRITE | ACL_STREAM | ACL_FAST,
+        .key_specs = ks_xcfgset, .key_specs_count = 1,
+        .first_key = 1, .last_key = 1, .key_step = 1,
+        .docs = &docs_xcfgset,
+    },
+    {
+        .name = "xidmprecord", .arity = 5,
+        .flags = CMD_WRITE | CMD_FAST,
+        .acl = ACL_WRITE | ACL_STREAM | ACL_FAST,
+        .key_specs = ks_xidmprecord, .key_specs_count = 1,
+        .first_key = 1, .last_key = 1, .key_step = 1,
+        .docs = &docs_xidmprecord,
+    },
+    { .name = NULL },
+};
