@@ -1,0 +1,1429 @@
+/* test_qlog.c - unit test of the queue log (server/qlog.h).
+ *
+ * Edge cases of every API function first, then a randomized driver that
+ * runs the log against a plain array of strings under several fill
+ * settings, then the memory figures the log must meet (compared with what
+ * Redis 7.0's quicklist takes for the same data).
+ * QLOG_SEED=n in the environment replays another random run.
+ */
+#include "mem.h"
+#include "qlog.h"
+#include "tap.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static char vbuf[QLOG_INT_BUFSIZE];
+
+/* The entry as bytes, NUL-terminated when it is an integer. */
+static const char *bytes_of(const qlog_value *v, size_t *len)
+{
+    return qlog_value_bytes(v, vbuf, len);
+}
+
+/* 1 when entry idx holds exactly s. */
+static int at_is(const qlog *log, long long idx, const char *s)
+{
+    qlog_value v;
+    size_t len;
+    if (!qlog_index(log, idx, &v))
+        return 0;
+    const char *p = bytes_of(&v, &len);
+    return len == strlen(s) && memcmp(p, s, len) == 0;
+}
+
+/* 1 when the log holds exactly want[0..n), read forward and backward. */
+static int log_is(qlog *log, const char *const *want, size_t n)
+{
+    qlog_iter it;
+    qlog_value v;
+    size_t i = 0, len;
+
+    if (qlog_length(log) != n)
+        return 0;
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    while (qlog_iter_next(&it, &v)) {
+        const char *p = bytes_of(&v, &len);
+        if (i >= n || len != strlen(want[i]) || memcmp(p, want[i], len) != 0)
+            return 0;
+        i++;
+    }
+    if (i != n)
+        return 0;
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    while (qlog_iter_next(&it, &v)) {
+        const char *p = bytes_of(&v, &len);
+        if (i == 0 || len != strlen(want[i - 1]) || memcmp(p, want[i - 1], len) != 0)
+            return 0;
+        i--;
+    }
+    return i == 0 && qlog_verify(log) == 0;
+}
+
+static void push_str(qlog *log, int end, const char *s)
+{
+    if (end == QLOG_HEAD)
+        qlog_push_head(log, s, strlen(s));
+    else
+        qlog_push_tail(log, s, strlen(s));
+}
+
+static void push_int(qlog *log, long long x)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%lld", x);
+    qlog_push_tail(log, buf, (size_t)n);
+}
+
+/* ---- edge cases ----------------------------------------------------------------- */
+
+static void test_empty(void)
+{
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    qlog_value v;
+    qlog_iter it;
+    char buf[8];
+
+    is_int(qlog_length(log), 0, "empty: length 0");
+    is_int(qlog_bytes(log), 0, "empty: bytes 0");
+    is_int(qlog_segments(log), 0, "empty: no segment");
+    ok(qlog_is_compact(log), "empty: compact");
+    is_int(qlog_get_fill(log), -2, "empty: default fill");
+    ok(!qlog_index(log, 0, &v) && !qlog_index(log, -1, &v), "empty: index out of range");
+    ok(!qlog_pop_head(log, &v, buf, sizeof(buf)), "empty: pop head");
+    ok(!qlog_pop_tail(log, NULL, NULL, 0), "empty: pop tail");
+    ok(!qlog_replace(log, 0, "x", 1), "empty: replace fails");
+    ok(!qlog_insert(log, 0, QLOG_BEFORE, "x", 1), "empty: insert fails");
+    is_int(qlog_delete_range(log, 0, 10), 0, "empty: delete range");
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    ok(!qlog_iter_next(&it, &v), "empty: forward iteration");
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    ok(!qlog_iter_next(&it, &v), "empty: backward iteration");
+    ok(qlog_verify(log) == 0, "empty: verify");
+    ok(qlog_mem_usage(log) > 0, "empty: mem usage counts the header");
+    qlog *d = qlog_dup(log);
+    ok(qlog_length(d) == 0 && qlog_verify(d) == 0, "empty: dup");
+    qlog_free(d);
+    qlog_free(log);
+    qlog_free(NULL);
+    ok(1, "qlog_free(NULL) is a no-op");
+}
+
+static void test_one(void)
+{
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    qlog_value v;
+    char buf[16];
+
+    qlog_push_tail(log, "hello", 5);
+    is_int(qlog_length(log), 1, "one: length 1");
+    is_int(qlog_bytes(log), 7, "one: 5-byte string takes 7 bytes");
+    is_int(qlog_segments(log), 1, "one: one segment");
+    ok(qlog_is_compact(log), "one: compact");
+    ok(at_is(log, 0, "hello") && at_is(log, -1, "hello"), "one: index 0 and -1");
+    ok(!qlog_index(log, 1, &v) && !qlog_index(log, -2, &v), "one: index 1 and -2 out of range");
+    ok(qlog_pop_tail(log, &v, buf, sizeof(buf)), "one: pop tail");
+    is_mem(v.str, v.len, "hello", 5, "one: popped value");
+    ok(v.str == buf && v.heap == NULL, "one: popped into the caller buffer");
+    ok(qlog_length(log) == 0 && qlog_segments(log) == 0, "one: drained segment freed");
+    ok(qlog_verify(log) == 0, "one: verify after pop");
+
+    qlog_push_head(log, "x", 1);
+    ok(qlog_replace(log, -1, "y", 1) && at_is(log, 0, "y"), "one: replace");
+    ok(qlog_insert(log, 0, QLOG_BEFORE, "a", 1), "one: insert before");
+    ok(qlog_insert(log, -1, QLOG_AFTER, "z", 1), "one: insert after");
+    const char *want[] = {"a", "y", "z"};
+    ok(log_is(log, want, 3), "one: contents after inserts");
+    is_int(qlog_delete_range(log, 1, 1), 1, "one: delete middle");
+    const char *want2[] = {"a", "z"};
+    ok(log_is(log, want2, 2), "one: contents after delete");
+    ok(qlog_pop_head(log, &v, buf, sizeof(buf)) && v.len == 1 && v.str[0] == 'a', "one: pop head");
+    ok(qlog_pop_head(log, NULL, NULL, 0) && qlog_length(log) == 0, "one: pop without value");
+    ok(qlog_verify(log) == 0, "one: verify");
+    qlog_free(log);
+}
+
+/* Every width of the integer encoding, at its boundaries. */
+static void test_integers(void)
+{
+    static const struct {
+        long long v;
+        size_t size;
+    } cases[] = {
+        {0, 1}, {1, 1}, {127, 1}, {128, 3}, {-1, 3}, {2047, 3}, {-2048, 3}, {2048, 4},
+        {-2049, 4}, {32767, 4}, {-32768, 4}, {32768, 5}, {-32769, 5}, {8388607, 5},
+        {-8388608, 5}, {8388608, 6}, {-8388609, 6}, {2147483647, 6}, {-2147483648LL, 6},
+        {2147483648LL, 10}, {-2147483649LL, 10}, {INT64_MAX, 10}, {INT64_MIN, 10},
+        {1000000, 5}, {-100, 3},
+    };
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    size_t n = sizeof(cases) / sizeof(cases[0]);
+
+    for (size_t i = 0; i < n; i++) {
+        size_t before = qlog_bytes(log);
+        push_int(log, cases[i].v);
+        is_int(qlog_bytes(log) - before, cases[i].size, "int %lld takes %zu bytes", cases[i].v,
+               cases[i].size);
+    }
+    ok(qlog_verify(log) == 0, "ints: verify");
+    for (size_t i = 0; i < n; i++) {
+        qlog_value v;
+        char want[32];
+        size_t len;
+        snprintf(want, sizeof(want), "%lld", cases[i].v);
+        ok(qlog_index(log, (long long)i, &v) && v.is_int && v.ival == cases[i].v,
+           "int %lld reads back as an integer", cases[i].v);
+        const char *p = bytes_of(&v, &len);
+        is_mem(p, len, want, strlen(want), "int %lld formats back", cases[i].v);
+        ok(qlog_value_eq(&v, want, strlen(want)), "int %lld equals its string", cases[i].v);
+    }
+    /* Backwards too: the trailers must agree with the headers. */
+    qlog_iter it;
+    qlog_value v;
+    size_t i = n;
+    int good = 1;
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    while (qlog_iter_next(&it, &v))
+        good &= v.is_int && v.ival == cases[--i].v;
+    ok(good && i == 0, "ints: backward iteration");
+    i = n;
+    good = 1;
+    while (qlog_length(log)) {
+        qlog_pop_tail(log, &v, NULL, 0);
+        good &= v.is_int && v.ival == cases[--i].v;
+    }
+    ok(good, "ints: popped back from the tail");
+    qlog_free(log);
+}
+
+/* Strings that look numeric but are not canonical stay strings. */
+static void test_numeric_strings(void)
+{
+    static const char *const strs[] = {
+        "007", "-0", "+1", " 1", "1 ", "", "-", "00", "0x10", "1e3", "1.5", "--1",
+        "9223372036854775808", "-9223372036854775809", "99999999999999999999",
+        "123456789012345678901", "18446744073709551616", "1\0", "-01", "٣",
+    };
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    size_t n = sizeof(strs) / sizeof(strs[0]);
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(strs[i]) + (strcmp(strs[i], "1") == 0); /* "1\0": 2 bytes */
+        qlog_push_head(log, strs[i], len);
+        qlog_value v;
+        ok(qlog_index(log, 0, &v) && !v.is_int, "\"%s\" stays a string", strs[i]);
+        is_mem(v.str, v.len, strs[i], len, "\"%s\" reads back", strs[i]);
+        ok(qlog_value_eq(&v, strs[i], len), "\"%s\" equals itself", strs[i]);
+    }
+    qlog_value v;
+    qlog_push_tail(log, "42", 2);
+    qlog_index(log, -1, &v);
+    ok(v.is_int && !qlog_value_eq(&v, "042", 3) && !qlog_value_eq(&v, "42 ", 3) &&
+           qlog_value_eq(&v, "42", 2),
+       "integer entry compares to strings by value and form");
+    qlog_index(log, 0, &v);
+    ok(!qlog_value_eq(&v, "٣", 1), "string entry compares lengths");
+    ok(qlog_verify(log) == 0, "numeric strings: verify");
+    qlog_free(log);
+}
+
+/* Every width of the string length encoding. */
+static void test_string_lengths(void)
+{
+    static const struct {
+        size_t len, size;
+    } cases[] = {
+        {0, 2}, {1, 3}, {21, 23}, {63, 65}, {64, 66}, {100, 102}, {104, 106}, {105, 109},
+        {200, 204}, {360, 364}, {361, 367}, {4096, 4102}, {65535, 65541}, {65536, 65546},
+        {200000, 200010},
+    };
+    size_t n = sizeof(cases) / sizeof(cases[0]);
+    char *big = mem_alloc(200000);
+    for (size_t i = 0; i < 200000; i++)
+        big[i] = (char)('a' + i % 26);
+
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    for (size_t i = 0; i < n; i++) {
+        size_t before = qlog_bytes(log);
+        big[0] = (char)('A' + i); /* never numeric, and distinct */
+        qlog_push_tail(log, big, cases[i].len);
+        is_int(qlog_bytes(log) - before, cases[i].len ? cases[i].size : 2,
+               "string of %zu bytes takes %zu", cases[i].len, cases[i].size);
+    }
+    ok(qlog_verify(log) == 0, "lengths: verify");
+    int good = 1;
+    qlog_iter it;
+    qlog_value v;
+    size_t i = n;
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    while (qlog_iter_next(&it, &v)) {
+        i--;
+        big[0] = (char)('A' + i);
+        good &= !v.is_int && v.len == cases[i].len && memcmp(v.str, big, v.len) == 0;
+    }
+    ok(good && i == 0, "lengths: read back backwards");
+    /* Big entries come back through the heap when the buffer is small. */
+    char small[16];
+    ok(qlog_pop_tail(log, &v, small, sizeof(small)), "pop a 200000-byte entry");
+    ok(v.heap != NULL && v.str == v.heap && v.len == 200000, "it is copied to the heap");
+    big[0] = (char)('A' + n - 1);
+    ok(memcmp(v.str, big, v.len) == 0, "and intact");
+    qlog_value_release(&v);
+    ok(v.heap == NULL, "qlog_value_release clears the copy");
+    qlog_free(log);
+    mem_free(big);
+}
+
+/* Segment boundaries under a byte cap and a count cap. */
+static void test_segments(void)
+{
+    char s[101];
+    memset(s, 'x', 100);
+    s[100] = '\0';
+
+    qlog *log = qlog_create(-1); /* 4 KiB: 40 entries of 102 bytes */
+    int first_split = -1;
+    for (int i = 0; i < 200; i++) {
+        s[0] = (char)('A' + i % 26);
+        qlog_push_tail(log, s, 100);
+        if (first_split < 0 && qlog_segments(log) == 2)
+            first_split = i;
+    }
+    is_int(first_split, 40, "fill -1: 40 entries of 100 bytes per segment");
+    is_int(qlog_segments(log), 5, "fill -1: 200 entries in 5 segments");
+    ok(!qlog_is_compact(log), "fill -1: no longer compact");
+    ok(qlog_verify(log) == 0, "fill -1: verify");
+    for (int i = 38; i < 43; i++) {
+        s[0] = (char)('A' + i % 26);
+        ok(at_is(log, i, s), "fill -1: entry %d across the boundary", i);
+    }
+    qlog_delete_range(log, 0, 170);
+    ok(qlog_is_compact(log) && qlog_segments(log) == 1, "fill -1: compact again after trim");
+    ok(qlog_verify(log) == 0, "fill -1: verify after trim");
+    qlog_free(log);
+
+    log = qlog_create(3);
+    for (int i = 0; i < 10; i++)
+        push_int(log, i);
+    is_int(qlog_segments(log), 4, "fill 3: 10 entries in 4 segments");
+    ok(qlog_verify(log) == 0, "fill 3: verify");
+    ok(qlog_insert(log, 4, QLOG_BEFORE, "new", 3), "fill 3: insert into a full segment");
+    const char *want[] = {"0", "1", "2", "3", "new", "4", "5", "6", "7", "8", "9"};
+    ok(log_is(log, want, 11), "fill 3: contents after split");
+    qlog_free(log);
+
+    log = qlog_create(1);
+    for (int i = 0; i < 5; i++)
+        push_int(log, i);
+    is_int(qlog_segments(log), 5, "fill 1: one entry per segment");
+    ok(qlog_insert(log, 2, QLOG_AFTER, "x", 1), "fill 1: insert");
+    is_int(qlog_segments(log), 6, "fill 1: insert makes a segment");
+    ok(qlog_verify(log) == 0, "fill 1: verify");
+    qlog_free(log);
+
+    log = qlog_create(0);
+    push_int(log, 1);
+    push_int(log, 2);
+    is_int(qlog_segments(log), 2, "fill 0 behaves as 1");
+    is_int(qlog_get_fill(log), 1, "fill 0 reads back as 1");
+    qlog_free(log);
+
+    log = qlog_create(-100);
+    is_int(qlog_get_fill(log), -5, "fill below -5 clamps to -5");
+    qlog_set_fill(log, 100000);
+    is_int(qlog_get_fill(log), 32767, "fill above 32767 clamps");
+    qlog_free(log);
+
+    /* A count fill still stops at Redis's 8 KiB safety cap. */
+    log = qlog_create(1000);
+    for (int i = 0; i < 200; i++)
+        qlog_push_tail(log, s, 100);
+    is_int(qlog_segments(log), 3, "fill 1000: 8 KiB safety cap applies");
+    ok(qlog_verify(log) == 0, "fill 1000: verify");
+    qlog_free(log);
+}
+
+/* Entries bigger than the cap live alone. */
+static void test_big_entries(void)
+{
+    size_t big_len = 20000;
+    char *big = mem_alloc(big_len);
+    memset(big, 'B', big_len);
+    qlog *log = qlog_create(-1);
+
+    for (int i = 0; i < 10; i++)
+        push_int(log, i);
+    qlog_push_tail(log, big, big_len);
+    is_int(qlog_segments(log), 2, "big: appended in its own segment");
+    push_int(log, 10);
+    is_int(qlog_segments(log), 3, "big: the next entry goes to a new segment");
+    qlog_push_head(log, big, big_len);
+    is_int(qlog_segments(log), 4, "big: pushed at the head alone");
+    ok(!qlog_is_compact(log), "big: not compact");
+    ok(qlog_verify(log) == 0, "big: verify");
+
+    /* Inserting around and into the middle of big entries. */
+    ok(qlog_insert(log, 11, QLOG_BEFORE, "a", 1), "big: insert before it");
+    ok(qlog_insert(log, 12, QLOG_AFTER, "b", 1), "big: insert after it");
+    ok(qlog_insert(log, 5, QLOG_AFTER, big, big_len), "big: insert a big one mid-segment");
+    ok(qlog_verify(log) == 0, "big: verify after inserts");
+    qlog_value v;
+    ok(qlog_index(log, 6, &v) && v.len == big_len, "big: it is at its position");
+    ok(at_is(log, 5, "4") && at_is(log, 7, "5"), "big: neighbours in order");
+
+    /* Replace small by big and big by small. */
+    ok(qlog_replace(log, 2, big, big_len), "big: replace a small entry by a big one");
+    ok(qlog_verify(log) == 0, "big: verify after replace");
+    ok(qlog_index(log, 2, &v) && v.len == big_len, "big: replaced");
+    ok(qlog_replace(log, 6, "small", 5) && at_is(log, 6, "small"), "big: replace big by small");
+    ok(qlog_replace(log, 0, "s0", 2) && at_is(log, 0, "s0"), "big: replace the head one");
+    ok(qlog_verify(log) == 0, "big: verify after shrinking");
+    const char *want[] = {"s0", "0", NULL, "2", "3", "4", "small", "5", "6", "7", "8", "9",
+                          "a", NULL, "b", "10"};
+    size_t i = 0;
+    int good = qlog_length(log) == 16;
+    qlog_iter it;
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    while (good && qlog_iter_next(&it, &v)) {
+        size_t len;
+        const char *p = bytes_of(&v, &len);
+        if (want[i])
+            good = len == strlen(want[i]) && memcmp(p, want[i], len) == 0;
+        else
+            good = len == big_len && memcmp(p, big, len) == 0;
+        i++;
+    }
+    ok(good && i == 16, "big: final contents");
+    ok(qlog_pop_tail(log, NULL, NULL, 0) && qlog_pop_tail(log, NULL, NULL, 0) &&
+           qlog_pop_tail(log, &v, NULL, 0) && v.len == big_len,
+       "big: popped from the tail");
+    qlog_value_release(&v);
+    ok(qlog_verify(log) == 0, "big: verify after pops");
+    qlog_free(log);
+    mem_free(big);
+}
+
+static void test_positions(void)
+{
+    qlog *log = qlog_create(2);
+    for (int i = 0; i < 9; i++)
+        push_int(log, i * 1000);
+    ok(at_is(log, -1, "8000") && at_is(log, -9, "0") && at_is(log, 8, "8000"),
+       "negative and positive indexes");
+    qlog_value v;
+    ok(!qlog_index(log, 9, &v) && !qlog_index(log, -10, &v) &&
+           !qlog_index(log, LLONG_MIN, &v) && !qlog_index(log, LLONG_MAX, &v),
+       "indexes out of range");
+    ok(!qlog_replace(log, 9, "x", 1) && !qlog_insert(log, -10, QLOG_AFTER, "x", 1),
+       "replace and insert out of range change nothing");
+    is_int(qlog_length(log), 9, "length unchanged");
+
+    /* delete_range: negative start, counts past the end, zero. */
+    is_int(qlog_delete_range(log, -2, 100), 2, "delete the last two by -2");
+    is_int(qlog_delete_range(log, 7, 1), 0, "delete past the end");
+    is_int(qlog_delete_range(log, 0, 0), 0, "delete zero entries");
+    is_int(qlog_delete_range(log, 1, 2), 2, "delete across a segment boundary");
+    const char *want[] = {"0", "3000", "4000", "5000", "6000"};
+    ok(log_is(log, want, 5), "contents after deletes");
+    is_int(qlog_delete_range(log, -5, 5), 5, "delete everything");
+    ok(qlog_length(log) == 0 && qlog_segments(log) == 0, "empty again");
+    ok(qlog_verify(log) == 0, "verify");
+
+    /* Inserts at both ends go through the pushes. */
+    ok(qlog_insert(log, 0, QLOG_BEFORE, "b", 1) == 0, "insert into an empty log fails");
+    push_str(log, QLOG_TAIL, "b");
+    qlog_insert(log, 0, QLOG_BEFORE, "a", 1);
+    qlog_insert(log, -1, QLOG_AFTER, "c", 1);
+    qlog_insert(log, 1, QLOG_AFTER, "bb", 2);
+    qlog_insert(log, 1, QLOG_BEFORE, "ab", 2);
+    const char *want2[] = {"a", "ab", "b", "bb", "c"};
+    ok(log_is(log, want2, 5), "inserts before and after");
+    qlog_free(log);
+}
+
+static void test_iterators(void)
+{
+    qlog *log = qlog_create(3);
+    qlog_iter it;
+    qlog_value v;
+    for (int i = 0; i < 20; i++)
+        push_int(log, i);
+
+    qlog_iter_init(&it, log, 5, QLOG_FORWARD);
+    ok(qlog_iter_next(&it, &v) && v.ival == 5 && qlog_iter_pos(&it) == 5, "forward from 5");
+    qlog_iter_init(&it, log, -3, QLOG_BACKWARD);
+    ok(qlog_iter_next(&it, &v) && v.ival == 17 && qlog_iter_pos(&it) == 17, "backward from -3");
+    ok(qlog_iter_next(&it, &v) && v.ival == 16, "backward goes towards the head");
+    qlog_iter_init(&it, log, 20, QLOG_FORWARD);
+    ok(!qlog_iter_next(&it, &v), "start past the end");
+    qlog_iter_init(&it, log, -21, QLOG_BACKWARD);
+    ok(!qlog_iter_next(&it, &v), "start before the head");
+
+    /* LREM-like: delete the odd ones going forward. */
+    int good = 1;
+    long long expect = 0;
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    while (qlog_iter_next(&it, &v)) {
+        good &= v.ival == expect++;
+        if (v.ival % 2)
+            qlog_iter_delete(&it);
+    }
+    ok(good && expect == 20, "forward delete visits every entry once");
+    const char *evens[] = {"0", "2", "4", "6", "8", "10", "12", "14", "16", "18"};
+    ok(log_is(log, evens, 10), "odd entries deleted");
+
+    /* Backward, deleting every other from the tail. */
+    expect = 18;
+    good = 1;
+    int del = 1;
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    while (qlog_iter_next(&it, &v)) {
+        good &= v.ival == expect;
+        expect -= 2;
+        if (del)
+            qlog_iter_delete(&it);
+        del = !del;
+    }
+    ok(good && expect == -2, "backward delete visits every entry once");
+    const char *left[] = {"0", "4", "8", "12", "16"};
+    ok(log_is(log, left, 5), "backward deletes");
+
+    /* Delete everything, including whole segments, both ways. */
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    int n = 0;
+    while (qlog_iter_next(&it, &v)) {
+        qlog_iter_delete(&it);
+        n++;
+    }
+    ok(n == 5 && qlog_length(log) == 0 && qlog_verify(log) == 0, "forward delete of all");
+    for (int i = 0; i < 50; i++)
+        push_int(log, i);
+    qlog_iter_init(&it, log, -1, QLOG_BACKWARD);
+    n = 0;
+    while (qlog_iter_next(&it, &v)) {
+        good &= qlog_iter_pos(&it) == (size_t)(49 - n);
+        qlog_iter_delete(&it);
+        n++;
+    }
+    ok(n == 50 && good && qlog_length(log) == 0 && qlog_verify(log) == 0,
+       "backward delete of all");
+
+    /* Deletes that make segments merge, under a byte fill. */
+    qlog_set_fill(log, -1);
+    for (int i = 0; i < 2000; i++)
+        push_int(log, i);
+    size_t segs = qlog_segments(log);
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    expect = 0;
+    good = 1;
+    while (qlog_iter_next(&it, &v)) {
+        good &= v.ival == expect++;
+        if (v.ival % 5)
+            qlog_iter_delete(&it);
+    }
+    ok(good && expect == 2000 && qlog_length(log) == 400, "delete 4 in 5 under fill -1");
+    ok(qlog_segments(log) < segs, "segments merged (%zu -> %zu)", segs, qlog_segments(log));
+    ok(qlog_verify(log) == 0, "verify after merging deletes");
+    qlog_free(log);
+}
+
+static void test_fill_and_dup(void)
+{
+    qlog *log = qlog_create(-5);
+    for (int i = 0; i < 3000; i++) {
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "item:%d", i);
+        qlog_push_tail(log, buf, (size_t)n);
+    }
+    is_int(qlog_segments(log), 1, "fill -5: one segment");
+    qlog *d = qlog_dup(log);
+    qlog_set_fill(log, 2);
+    is_int(qlog_segments(log), 1500, "set_fill(2) splits into 1500 segments");
+    ok(qlog_verify(log) == 0, "verify after set_fill(2)");
+    qlog_set_fill(log, -1);
+    qlog_push_tail(log, "more", 4);
+    ok(qlog_verify(log) == 0, "set_fill(-1): verify");
+    ok(qlog_segments(log) <= 12, "set_fill(-1) joins the small segments (%zu)",
+       qlog_segments(log));
+    qlog_set_fill(d, -1);
+    ok(qlog_segments(d) > 1 && qlog_verify(d) == 0, "set_fill(-1) splits 32 KiB into 4 KiB");
+
+    int same = qlog_length(d) + 1 == qlog_length(log);
+    qlog_iter a, b;
+    qlog_value va, vb;
+    qlog_iter_init(&a, log, 0, QLOG_FORWARD);
+    qlog_iter_init(&b, d, 0, QLOG_FORWARD);
+    while (same && qlog_iter_next(&b, &vb)) {
+        same = qlog_iter_next(&a, &va) && va.len == vb.len && memcmp(va.str, vb.str, va.len) == 0;
+    }
+    ok(same, "dup holds the same entries");
+    size_t before = mem_used();
+    qlog *e = qlog_dup(d);
+    is_int(mem_used() - before, qlog_mem_usage(e), "qlog_mem_usage counts every byte");
+    qlog_push_head(e, "only in e", 9);
+    ok(qlog_length(d) + 1 == qlog_length(e), "dup is independent");
+    qlog_free(e);
+    is_int(mem_used(), before, "free gives every byte back");
+    qlog_free(d);
+    qlog_free(log);
+}
+
+static qlog_key mkkey(uint64_t ms, uint64_t seq)
+{
+    qlog_key k = {ms, seq};
+    return k;
+}
+
+static void test_keyed(void)
+{
+    qlog *log = qlog_create_keyed(3);
+    qlog_iter it;
+    qlog_value v;
+    qlog_seginfo si;
+    char buf[64], aux[64];
+
+    ok(!qlog_tail_has_room(log, "x", 1), "keyed: no room in an empty log");
+    ok(!qlog_tail_seginfo(log, &si), "keyed: no tail segment");
+    qlog_iter_init_key(&it, log, mkkey(1, 0), QLOG_FORWARD);
+    ok(!qlog_iter_next(&it, &v), "keyed: seek in an empty log");
+    /* Segments keyed 10, 20, ..., 100; entries "ms-seq". */
+    for (int ms = 10; ms <= 100; ms += 10) {
+        for (int seq = 0; seq < 3; seq++) {
+            int n = snprintf(buf, sizeof(buf), "%d-%d", ms, seq);
+            if (seq == 0) {
+                int an = snprintf(aux, sizeof(aux), "master %d", ms);
+                qlog_push_tail_keyed(log, mkkey((uint64_t)ms, 0), aux, (size_t)an, buf,
+                                     (size_t)n);
+            } else {
+                ok(qlog_tail_has_room(log, buf, (size_t)n), "keyed: room for %s", buf);
+                qlog_push_tail(log, buf, (size_t)n);
+            }
+        }
+        ok(!qlog_tail_has_room(log, "y", 1), "keyed: segment %d full", ms);
+    }
+    /* Appending beyond the fill is the caller's choice. */
+    qlog_push_tail(log, "100-3", 5);
+    is_int(qlog_segments(log), 10, "keyed: 10 segments");
+    is_int(qlog_length(log), 31, "keyed: 31 entries");
+    ok(qlog_verify(log) == 0, "keyed: verify");
+    ok(qlog_tail_seginfo(log, &si) && si.count == 4 && si.key.ms == 100 &&
+           si.auxlen == 10 && memcmp(si.aux, "master 100", 10) == 0,
+       "keyed: tail seginfo");
+
+    qlog_iter_init_key(&it, log, mkkey(35, 7), QLOG_FORWARD);
+    ok(qlog_iter_next(&it, &v) && v.len == 4 && memcmp(v.str, "30-0", 4) == 0,
+       "keyed: forward seek lands on the segment before the key");
+    is_int(qlog_iter_pos(&it), 6, "keyed: with its position");
+    qlog_iter_seginfo(&it, &si);
+    ok(si.key.ms == 30 && si.count == 3 && memcmp(si.aux, "master 30", 9) == 0,
+       "keyed: iterator seginfo");
+    qlog_iter_init_key(&it, log, mkkey(40, 0), QLOG_BACKWARD);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "40-2", 4) == 0 && qlog_iter_pos(&it) == 11,
+       "keyed: backward seek on an exact key ends its segment");
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "40-1", 4) == 0, "keyed: and goes backward");
+    qlog_iter_init_key(&it, log, mkkey(5, 0), QLOG_FORWARD);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "10-0", 4) == 0,
+       "keyed: forward seek before the first key starts at the head");
+    qlog_iter_init_key(&it, log, mkkey(5, 0), QLOG_BACKWARD);
+    ok(!qlog_iter_next(&it, &v), "keyed: backward seek before the first key finds nothing");
+    qlog_iter_init_key(&it, log, mkkey(UINT64_MAX, UINT64_MAX), QLOG_FORWARD);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "100-0", 5) == 0,
+       "keyed: seek past the last key is its segment");
+    qlog_iter_init_key(&it, log, mkkey(10, 0), QLOG_FORWARD);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "10-0", 4) == 0, "keyed: seek on the first key");
+
+    /* XDEL: delete entries through the iterator; segments are not merged. */
+    qlog_iter_init_key(&it, log, mkkey(50, 0), QLOG_FORWARD);
+    for (int i = 0; i < 3 && qlog_iter_next(&it, &v); i++)
+        qlog_iter_delete(&it);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "60-0", 4) == 0,
+       "keyed: deleting a whole segment moves on to the next");
+    is_int(qlog_segments(log), 9, "keyed: emptied segment freed");
+    qlog_iter_init_key(&it, log, mkkey(70, 0), QLOG_FORWARD);
+    qlog_iter_next(&it, &v);
+    qlog_iter_next(&it, &v);
+    qlog_iter_delete(&it);
+    qlog_iter_next(&it, &v);
+    ok(memcmp(v.str, "70-2", 4) == 0, "keyed: delete inside a segment");
+    qlog_iter_set_aux(&it, "a much longer master record", 27);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "80-0", 4) == 0,
+       "keyed: iteration survives set_aux");
+    qlog_iter_init_key(&it, log, mkkey(70, 5), QLOG_FORWARD);
+    qlog_iter_next(&it, &v);
+    qlog_iter_seginfo(&it, &si);
+    ok(si.auxlen == 27 && memcmp(si.aux, "a much longer master record", 27) == 0 &&
+           si.count == 2 && si.key.ms == 70,
+       "keyed: aux replaced");
+    ok(qlog_replace(log, 0, "10-0 replaced", 13) && at_is(log, 0, "10-0 replaced"),
+       "keyed: replace in place");
+    ok(qlog_verify(log) == 0, "keyed: verify after deletes");
+
+    /* XTRIM: from the head, by count. */
+    is_int(qlog_delete_range(log, 0, 4), 4, "keyed: trim 4 from the head");
+    ok(at_is(log, 0, "20-1"), "keyed: head after trim");
+    ok(qlog_pop_head(log, NULL, NULL, 0) && at_is(log, 0, "20-2"), "keyed: pop head");
+    qlog *d = qlog_dup(log);
+    ok(qlog_verify(d) == 0 && qlog_length(d) == qlog_length(log), "keyed: dup");
+    qlog_iter_init_key(&it, d, mkkey(90, 1), QLOG_BACKWARD);
+    ok(qlog_iter_next(&it, &v) && memcmp(v.str, "90-2", 4) == 0, "keyed: dup keeps its keys");
+    qlog_free(d);
+    while (qlog_pop_tail(log, NULL, NULL, 0))
+        ;
+    ok(qlog_verify(log) == 0 && qlog_segments(log) == 0, "keyed: drained");
+    qlog_push_tail_keyed(log, mkkey(1, 1), NULL, 0, "again", 5);
+    ok(qlog_verify(log) == 0 && at_is(log, 0, "again"), "keyed: restart with empty aux");
+    qlog_free(log);
+}
+
+/* Pushes and pops at both ends on one segment keep their spare room
+ * bounded and still find their entries in order. */
+static void test_queue_patterns(void)
+{
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    char buf[32];
+    long long next_in = 0, next_out = 0;
+    int good = 1;
+    for (int round = 0; round < 20000; round++) {
+        int n = snprintf(buf, sizeof(buf), "job-%lld", next_in++);
+        qlog_push_tail(log, buf, (size_t)n);
+        if (round % 3 != 2) {
+            qlog_value v;
+            char want[32];
+            int wn = snprintf(want, sizeof(want), "job-%lld", next_out++);
+            good &= qlog_pop_head(log, &v, buf, sizeof(buf)) && v.len == (size_t)wn &&
+                    memcmp(v.str, want, v.len) == 0;
+        }
+    }
+    ok(good, "queue: FIFO order through one and more segments");
+    ok(qlog_verify(log) == 0, "queue: verify");
+    ok(qlog_mem_usage(log) < 2 * qlog_bytes(log) + 32768, "queue: spare room bounded");
+    /* Alternating head and tail pushes on a single segment. */
+    qlog_delete_range(log, 0, qlog_length(log));
+    for (int i = 0; i < 3000; i++) {
+        push_int(log, i);
+        push_int(log, -i);
+        if (i % 2)
+            qlog_push_head(log, "h", 1);
+    }
+    ok(qlog_verify(log) == 0, "alternating pushes: verify");
+    while (qlog_length(log) > 10)
+        qlog_pop_head(log, NULL, NULL, 0), qlog_pop_tail(log, NULL, NULL, 0);
+    ok(qlog_verify(log) == 0 && qlog_mem_usage(log) < 1024, "popped down: memory given back");
+    qlog_free(log);
+}
+
+/* A tree of several levels: one entry per segment, 100000 segments. */
+static void test_deep_index(void)
+{
+    qlog *log = qlog_create(1);
+    for (int i = 0; i < 100000; i++) {
+        if (i % 2)
+            push_int(log, i);
+        else
+            qlog_insert(log, qlog_length(log) ? -1 : 0, QLOG_AFTER, "x", 1) ||
+                (qlog_push_tail(log, "x", 1), 0);
+    }
+    is_int(qlog_segments(log), 100000, "deep: 100000 segments");
+    ok(qlog_verify(log) == 0, "deep: verify");
+    ok(at_is(log, 77777, "77777") && at_is(log, -1, "99999") && at_is(log, -2, "x") &&
+           at_is(log, 50000, "x"),
+       "deep: index through four levels");
+    /* Remove most of it from the middle, in ranges, to merge nodes. */
+    size_t n = qlog_length(log);
+    for (int i = 0; i < 200; i++)
+        n -= qlog_delete_range(log, (long long)(n / 3), 400);
+    ok(qlog_verify(log) == 0 && qlog_length(log) == n, "deep: verify after range deletes");
+    ok(at_is(log, 0, "x") && at_is(log, 1, "1") && at_is(log, -1, "99999"), "deep: ends intact");
+    qlog_iter it;
+    qlog_value v;
+    size_t seen = 0;
+    qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+    while (qlog_iter_next(&it, &v))
+        if (seen++ % 3 == 0)
+            qlog_iter_delete(&it);
+    ok(seen == n && qlog_verify(log) == 0, "deep: delete a third while iterating");
+    while (qlog_length(log) > 5)
+        qlog_pop_head(log, NULL, NULL, 0), qlog_pop_tail(log, NULL, NULL, 0);
+    ok(qlog_verify(log) == 0, "deep: verify after popping down");
+    qlog_free(log);
+}
+
+/* ---- randomized driver --------------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static size_t rnd_below(size_t n)
+{
+    return n ? (size_t)(rnd() % n) : 0;
+}
+
+typedef struct rstr {
+    size_t len;
+    char s[];
+} rstr;
+
+typedef struct model {
+    rstr **a;
+    size_t n, cap;
+} model;
+
+static rstr *rstr_new(const char *s, size_t len)
+{
+    rstr *r = malloc(sizeof(*r) + len + 1);
+    r->len = len;
+    memcpy(r->s, s, len);
+    r->s[len] = '\0';
+    return r;
+}
+
+static void m_insert(model *m, size_t i, const char *s, size_t len)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->a = realloc(m->a, m->cap * sizeof(*m->a));
+    }
+    memmove(&m->a[i + 1], &m->a[i], (m->n - i) * sizeof(*m->a));
+    m->a[i] = rstr_new(s, len);
+    m->n++;
+}
+
+static void m_delete(model *m, size_t i, size_t n)
+{
+    for (size_t j = i; j < i + n; j++)
+        free(m->a[j]);
+    memmove(&m->a[i], &m->a[i + n], (m->n - i - n) * sizeof(*m->a));
+    m->n -= n;
+}
+
+static int same(const qlog_value *v, const rstr *r)
+{
+    size_t len;
+    char tmp[QLOG_INT_BUFSIZE];
+    const char *p = qlog_value_bytes(v, tmp, &len);
+    return len == r->len && memcmp(p, r->s, len) == 0;
+}
+
+static char *big_pool;
+#define BIG_POOL 70000
+
+/* Values that exercise every encoding, and repeat often enough for
+ * equality scans to find some. */
+static size_t gen_value(char *buf)
+{
+    static const long long edges[] = {0, 127, 128, -1, 2047, -2048, 2048, -2049, 32767,
+                                      -32768, 32768, 8388607, -8388608, 8388608,
+                                      2147483647, -2147483648LL, 2147483648LL, INT64_MAX,
+                                      INT64_MIN};
+    static const char *const odd[] = {"007", "-0", "+1", " 1", "1 ", "", "00", "-",
+                                      "9223372036854775808", "1.0"};
+    unsigned r = (unsigned)rnd_below(1000);
+    if (r < 300)
+        return (size_t)sprintf(buf, "%d", (int)rnd_below(200));
+    if (r < 400) { /* an edge, one below or one above (wrapping at INT64 ends) */
+        unsigned long long e = (unsigned long long)edges[rnd_below(sizeof(edges) / sizeof(edges[0]))];
+        return (size_t)sprintf(buf, "%lld", (long long)(e + rnd_below(3) - 1));
+    }
+    if (r < 450) {
+        const char *s = odd[rnd_below(sizeof(odd) / sizeof(odd[0]))];
+        return (size_t)sprintf(buf, "%s", s);
+    }
+    size_t len;
+    if (r < 850)
+        len = rnd_below(121);
+    else if (r < 995)
+        len = 100 + rnd_below(1900);
+    else
+        len = 5000 + rnd_below(60000);
+    /* Small alphabet: duplicates happen. */
+    char c = (char)('a' + rnd_below(3));
+    if (len > 2000)
+        memcpy(buf, big_pool, len);
+    else
+        memset(buf, c, len);
+    if (len)
+        buf[0] = c;
+    return len;
+}
+
+struct run {
+    qlog *log;
+    model m;
+    char *buf;
+    long long ops;
+    int failed;
+};
+
+#define FAIL(r, ...)                                                                   \
+    do {                                                                               \
+        tap_diag("op %lld: " __VA_ARGS__);                                             \
+        (r)->failed = 1;                                                               \
+    } while (0)
+
+static void full_check(struct run *r)
+{
+    qlog_iter it;
+    qlog_value v;
+    size_t i = 0;
+    if (qlog_length(r->log) != r->m.n) {
+        FAIL(r, "length %zu, model %zu", qlog_length(r->log), r->m.n);
+        return;
+    }
+    qlog_iter_init(&it, r->log, 0, QLOG_FORWARD);
+    while (qlog_iter_next(&it, &v)) {
+        if (i >= r->m.n || !same(&v, r->m.a[i])) {
+            FAIL(r, "entry %zu differs in a full scan", i);
+            return;
+        }
+        i++;
+    }
+    if (i != r->m.n)
+        FAIL(r, "full scan saw %zu of %zu", i, r->m.n);
+}
+
+static void random_op(struct run *r, int grow)
+{
+    qlog *log = r->log;
+    model *m = &r->m;
+    qlog_value v;
+    char small[32];
+    size_t n = m->n, len;
+    unsigned op = (unsigned)rnd_below(100);
+
+    if (op < 30) { /* push */
+        len = gen_value(r->buf);
+        int tail = (int)rnd_below(2);
+        if (!grow && rnd_below(2))
+            goto pop;
+        if (tail)
+            qlog_push_tail(log, r->buf, len);
+        else
+            qlog_push_head(log, r->buf, len);
+        m_insert(m, tail ? n : 0, r->buf, len);
+    } else if (op < 45) { /* pop */
+    pop:
+        if (grow && rnd_below(3))
+            return;
+        int tail = (int)rnd_below(2);
+        int got = tail ? qlog_pop_tail(log, &v, small, sizeof(small))
+                       : qlog_pop_head(log, &v, small, sizeof(small));
+        if (got != (n > 0)) {
+            FAIL(r, "pop returned %d with %zu entries", got, n);
+            return;
+        }
+        if (got) {
+            size_t i = tail ? n - 1 : 0;
+            if (!same(&v, m->a[i]))
+                FAIL(r, "popped %s differs", tail ? "tail" : "head");
+            qlog_value_release(&v);
+            m_delete(m, i, 1);
+        }
+    } else if (op < 55) { /* index */
+        long long idx = (long long)rnd_below(n + 2) - (rnd_below(2) ? (long long)n + 1 : 0);
+        int got = qlog_index(log, idx, &v);
+        long long norm = idx < 0 ? idx + (long long)n : idx;
+        int want = norm >= 0 && norm < (long long)n;
+        if (got != want)
+            FAIL(r, "index %lld found %d of %zu", idx, got, n);
+        else if (got && !same(&v, m->a[norm]))
+            FAIL(r, "index %lld differs", idx);
+    } else if (op < 62) { /* replace */
+        if (!n)
+            return;
+        size_t i = rnd_below(n);
+        len = gen_value(r->buf);
+        if (!qlog_replace(log, rnd_below(2) ? (long long)i : (long long)i - (long long)n, r->buf,
+                          len))
+            FAIL(r, "replace %zu failed", i);
+        free(m->a[i]);
+        m->a[i] = rstr_new(r->buf, len);
+    } else if (op < 72) { /* insert */
+        if (!n || (!grow && rnd_below(2)))
+            return;
+        size_t i = rnd_below(n);
+        int where = (int)rnd_below(2);
+        len = gen_value(r->buf);
+        if (!qlog_insert(log, (long long)i, where, r->buf, len))
+            FAIL(r, "insert at %zu failed", i);
+        m_insert(m, i + (where == QLOG_AFTER), r->buf, len);
+    } else if (op < 77) { /* delete range */
+        if (grow && rnd_below(2))
+            return;
+        size_t start = rnd_below(n + 1), cnt = rnd_below(8);
+        if (!rnd_below(4)) /* LTRIM-sized, but not while growing */
+            cnt = grow ? rnd_below(64) : rnd_below(n + 1);
+        long long s = rnd_below(2) ? (long long)start : (long long)start - (long long)n;
+        size_t want = start < n ? (cnt < n - start ? cnt : n - start) : 0;
+        if (start == n)
+            s = (long long)n; /* -0 is the head: keep it out of range */
+        size_t got = qlog_delete_range(log, s, cnt);
+        if (got != want)
+            FAIL(r, "delete_range(%lld, %zu) deleted %zu, want %zu", s, cnt, got, want);
+        else if (want)
+            m_delete(m, start, want);
+    } else if (op < 87) { /* iterate a range */
+        if (!n)
+            return;
+        int dir = (int)rnd_below(2);
+        size_t start = rnd_below(n), steps = rnd_below(60);
+        qlog_iter it;
+        qlog_iter_init(&it, log, (long long)start, dir);
+        for (size_t k = 0; k < steps; k++) {
+            size_t i = dir == QLOG_FORWARD ? start + k : start - k;
+            int got = qlog_iter_next(&it, &v);
+            if (got != (i < n)) {
+                FAIL(r, "iteration from %zu dir %d ended wrongly at step %zu", start, dir, k);
+                return;
+            }
+            if (!got)
+                break;
+            if (!same(&v, m->a[i]) || qlog_iter_pos(&it) != i) {
+                FAIL(r, "iteration from %zu dir %d differs at %zu", start, dir, i);
+                return;
+            }
+        }
+    } else if (op < 93) { /* LREM-like: delete matches through an iterator */
+        if (!n)
+            return;
+        int dir = (int)rnd_below(2);
+        const rstr *src = m->a[rnd_below(n)];
+        rstr *pat = rstr_new(src->s, src->len);
+        size_t limit = rnd_below(2) ? n : 1 + rnd_below(5), removed = 0;
+        size_t start = dir == QLOG_FORWARD ? rnd_below(n) : n - 1 - rnd_below(n);
+        qlog_iter it;
+        qlog_iter_init(&it, log, (long long)start, dir);
+        size_t i = start;
+        while (removed < limit && qlog_iter_next(&it, &v)) {
+            if (i >= m->n || !same(&v, m->a[i]) || qlog_iter_pos(&it) != i) {
+                FAIL(r, "LREM scan differs at %zu", i);
+                break;
+            }
+            if (qlog_value_eq(&v, pat->s, pat->len)) {
+                qlog_iter_delete(&it);
+                m_delete(m, i, 1);
+                removed++;
+                if (dir == QLOG_FORWARD)
+                    continue;
+            } else if (dir == QLOG_FORWARD) {
+                i++;
+                continue;
+            }
+            if (i == 0)
+                break;
+            i--;
+        }
+        free(pat);
+    } else if (op < 94) { /* dup */
+        if (rnd_below(20))
+            return;
+        qlog *d = qlog_dup(log);
+        qlog *orig = r->log;
+        r->log = d;
+        full_check(r);
+        if (qlog_verify(d) < 0)
+            FAIL(r, "dup does not verify");
+        r->log = orig;
+        qlog_free(d);
+    } else if (op < 95) { /* a fill change now and then */
+        if (rnd_below(50))
+            return;
+        static const int fills[] = {1, 2, 3, 128, -1, -2, -5};
+        int keep = qlog_get_fill(log);
+        qlog_set_fill(log, fills[rnd_below(7)]);
+        if (qlog_verify(log) < 0)
+            FAIL(r, "verify after set_fill(%d)", qlog_get_fill(log));
+        qlog_set_fill(log, keep);
+        if (qlog_verify(log) < 0)
+            FAIL(r, "verify after set_fill back to %d", keep);
+    } else { /* length and bytes */
+        if (qlog_length(log) != n)
+            FAIL(r, "length %zu, model %zu", qlog_length(log), n);
+    }
+}
+
+static void random_run(int fill, long long ops, size_t max_len)
+{
+    struct run r = {0};
+    r.log = qlog_create(fill);
+    r.buf = malloc(BIG_POOL);
+    int grow = 1;
+    size_t target = max_len;
+    long long verifies = 0;
+    size_t max_segs = 0;
+    clock_t t0 = clock();
+
+    for (r.ops = 0; r.ops < ops && !r.failed; r.ops++) {
+        /* Grow to a random size, shrink to a random one, and so on. */
+        if (grow && r.m.n >= target) {
+            grow = 0;
+            target = rnd_below(target / 2 + 1);
+        } else if (!grow && r.m.n <= target) {
+            grow = 1;
+            target = 1 + rnd_below(max_len);
+        }
+        random_op(&r, grow);
+        if (r.failed)
+            break;
+        if (r.ops < 3000 || r.ops % 500 == 0) {
+            verifies++;
+            if (qlog_verify(r.log) < 0)
+                FAIL(&r, "verify failed");
+        }
+        if (r.ops % 1000 == 0)
+            full_check(&r);
+        if (qlog_segments(r.log) > max_segs)
+            max_segs = qlog_segments(r.log);
+        if (getenv("QLOG_TRACE") && r.ops % 20000 == 0)
+            tap_diag("  ops %lld: %zu entries, %zu bytes, %zu segments, mem %zu", r.ops,
+                     qlog_length(r.log), qlog_bytes(r.log), qlog_segments(r.log),
+                     qlog_mem_usage(r.log));
+    }
+    if (!r.failed) {
+        full_check(&r);
+        if (qlog_verify(r.log) < 0)
+            FAIL(&r, "final verify failed");
+    }
+    ok(!r.failed, "random, fill %d: %lld ops match the model (%lld verifies, up to %zu segments)",
+       fill, r.ops, verifies, max_segs);
+    tap_diag("fill %d: %.2f s", fill, (double)(clock() - t0) / CLOCKS_PER_SEC);
+    qlog_free(r.log);
+    m_delete(&r.m, 0, r.m.n);
+    free(r.m.a);
+    free(r.buf);
+}
+
+static void test_random_keyed(long long ops);
+
+static void test_random(void)
+{
+    uint64_t seed = 0x5eed2024ULL;
+    const char *env = getenv("QLOG_SEED");
+    if (env)
+        seed = strtoull(env, NULL, 0);
+    rng_state = seed ? seed : 1;
+    tap_diag("random seed: %" PRIu64 " (QLOG_SEED=n replays another)", seed);
+
+    big_pool = malloc(BIG_POOL);
+    for (size_t i = 0; i < BIG_POOL; i++)
+        big_pool[i] = (char)('a' + i % 23);
+    static const struct {
+        int fill;
+        long long ops;
+        size_t max_len;
+    } runs[] = {
+        {1, 150000, 3000},   {2, 150000, 4000},   {3, 150000, 4000}, {128, 200000, 5000},
+        {-1, 250000, 4000},  {-2, 300000, 5000},  {-5, 250000, 8000},
+    };
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+        random_run(runs[i].fill, runs[i].ops, runs[i].max_len);
+    test_random_keyed(150000);
+    free(big_pool);
+}
+
+/* Keyed logs (streams) against a model that knows the segments too. */
+typedef struct kseg {
+    qlog_key key;
+    char aux[24];
+    size_t auxlen, count;
+} kseg;
+
+typedef struct kmodel {
+    kseg *segs;   /* non-empty segments, in order */
+    size_t nsegs;
+    size_t *segof; /* segment index of each entry */
+    model m;
+} kmodel;
+
+/* Entry i's segment, and the position of that segment's first entry. */
+static size_t k_first_of(const kmodel *k, size_t seg)
+{
+    size_t pos = 0;
+    for (size_t j = 0; j < seg; j++)
+        pos += k->segs[j].count;
+    return pos;
+}
+
+static void k_delete(kmodel *k, size_t i)
+{
+    size_t seg = k->segof[i];
+    m_delete(&k->m, i, 1);
+    memmove(&k->segof[i], &k->segof[i + 1], (k->m.n - i) * sizeof(size_t));
+    if (--k->segs[seg].count == 0) {
+        memmove(&k->segs[seg], &k->segs[seg + 1], (k->nsegs - seg - 1) * sizeof(kseg));
+        k->nsegs--;
+        for (size_t j = 0; j < k->m.n; j++)
+            if (k->segof[j] > seg)
+                k->segof[j]--;
+    }
+}
+
+static int k_seginfo_ok(const kmodel *k, const qlog_iter *it, size_t i)
+{
+    qlog_seginfo si;
+    qlog_iter_seginfo(it, &si);
+    const kseg *ks = &k->segs[k->segof[i]];
+    return si.key.ms == ks->key.ms && si.key.seq == ks->key.seq && si.count == ks->count &&
+           si.auxlen == ks->auxlen && memcmp(si.aux, ks->aux, si.auxlen) == 0;
+}
+
+static void test_random_keyed(long long ops)
+{
+    kmodel k = {0};
+    qlog *log = qlog_create_keyed(QLOG_FILL_DEFAULT);
+    char *buf = malloc(BIG_POOL);
+    uint64_t next_ms = 1;
+    int failed = 0;
+    long long op;
+    size_t cap = 0;
+
+#define KFAIL(...)                                                                     \
+    do {                                                                               \
+        tap_diag("keyed op %lld: " __VA_ARGS__);                                       \
+        failed = 1;                                                                    \
+    } while (0)
+
+    for (op = 0; op < ops && !failed; op++) {
+        size_t n = k.m.n, len;
+        unsigned r = (unsigned)rnd_below(100);
+        qlog_iter it;
+        qlog_value v;
+        if (n + 1 > cap) {
+            cap = cap ? cap * 2 : 256;
+            k.segof = realloc(k.segof, cap * sizeof(size_t));
+            k.segs = realloc(k.segs, cap * sizeof(kseg));
+        }
+        if (r < 50 && n < 3000) { /* XADD */
+            len = gen_value(buf);
+            if (!n || !qlog_tail_has_room(log, buf, len) || !rnd_below(30)) {
+                kseg *ks = &k.segs[k.nsegs];
+                ks->key.ms = next_ms += 1 + rnd_below(3);
+                ks->key.seq = rnd_below(3);
+                ks->auxlen = rnd_below(sizeof(ks->aux));
+                memset(ks->aux, (int)('A' + ks->key.ms % 26), ks->auxlen);
+                ks->count = 0;
+                qlog_push_tail_keyed(log, ks->key, ks->aux, ks->auxlen, buf, len);
+                k.nsegs++;
+            } else {
+                qlog_push_tail(log, buf, len);
+            }
+            k.segs[k.nsegs - 1].count++;
+            k.segof[n] = k.nsegs - 1;
+            m_insert(&k.m, n, buf, len);
+        } else if (r < 58 && n) { /* pops */
+            int tail = (int)rnd_below(2);
+            size_t i = tail ? n - 1 : 0;
+            char small[8];
+            int got = tail ? qlog_pop_tail(log, &v, small, sizeof(small))
+                           : qlog_pop_head(log, &v, small, sizeof(small));
+            if (!got || !same(&v, k.m.a[i]))
+                KFAIL("pop %s", tail ? "tail" : "head");
+            qlog_value_release(&v);
+            k_delete(&k, i);
+        } else if (r < 62 && n) { /* XTRIM by count */
+            size_t cnt = rnd_below(n / 4 + 2);
+            size_t want = cnt < n ? cnt : n;
+            if (qlog_delete_range(log, 0, cnt) != want)
+                KFAIL("trim %zu", cnt);
+            for (size_t j = 0; j < want; j++)
+                k_delete(&k, 0);
+        } else if (r < 80 && n) { /* XDEL: seek by the segment's key, walk, delete */
+            size_t i = rnd_below(n), seg = k.segof[i], first = k_first_of(&k, seg);
+            qlog_iter_init_key(&it, log, k.segs[seg].key, QLOG_FORWARD);
+            for (size_t j = first; j <= i; j++) {
+                if (!qlog_iter_next(&it, &v) || qlog_iter_pos(&it) != j || !same(&v, k.m.a[j]) ||
+                    !k_seginfo_ok(&k, &it, j)) {
+                    KFAIL("seek to segment %zu and walk to %zu, at %zu", seg, i, j);
+                    break;
+                }
+            }
+            if (failed)
+                break;
+            qlog_iter_delete(&it);
+            k_delete(&k, i);
+            /* and the iteration goes on */
+            if (i < k.m.n && (!qlog_iter_next(&it, &v) || !same(&v, k.m.a[i])))
+                KFAIL("next after delete at %zu", i);
+        } else if (r < 92) { /* seeks, forward and backward, between and on keys */
+            qlog_key key = {rnd_below(next_ms + 3), rnd_below(4)};
+            int dir = (int)rnd_below(2);
+            size_t seg = SIZE_MAX;
+            for (size_t j = 0; j < k.nsegs; j++)
+                if (k.segs[j].key.ms < key.ms ||
+                    (k.segs[j].key.ms == key.ms && k.segs[j].key.seq <= key.seq))
+                    seg = j;
+            qlog_iter_init_key(&it, log, key, dir);
+            int got = qlog_iter_next(&it, &v);
+            if (!n || (seg == SIZE_MAX && dir == QLOG_BACKWARD)) {
+                if (got)
+                    KFAIL("seek found an entry in vain");
+            } else {
+                if (seg == SIZE_MAX)
+                    seg = 0;
+                size_t want = k_first_of(&k, seg) + (dir == QLOG_BACKWARD ? k.segs[seg].count - 1 : 0);
+                if (!got || qlog_iter_pos(&it) != want || !same(&v, k.m.a[want]) ||
+                    !k_seginfo_ok(&k, &it, want))
+                    KFAIL("seek %" PRIu64 "-%" PRIu64 " dir %d", key.ms, key.seq, dir);
+            }
+        } else if (r < 95 && n) { /* a new aux */
+            size_t i = rnd_below(n);
+            kseg *ks = &k.segs[k.segof[i]];
+            qlog_iter_init(&it, log, (long long)i, QLOG_FORWARD);
+            qlog_iter_next(&it, &v);
+            ks->auxlen = rnd_below(sizeof(ks->aux));
+            memset(ks->aux, (int)('a' + rnd_below(26)), ks->auxlen);
+            qlog_iter_set_aux(&it, ks->aux, ks->auxlen);
+            if (i + 1 < n && (!qlog_iter_next(&it, &v) || !same(&v, k.m.a[i + 1])))
+                KFAIL("next after set_aux");
+        } else if (n) { /* replace in place */
+            size_t i = rnd_below(n);
+            len = gen_value(buf);
+            qlog_replace(log, (long long)i, buf, len);
+            free(k.m.a[i]);
+            k.m.a[i] = rstr_new(buf, len);
+        }
+        if ((op < 3000 || op % 500 == 0) && qlog_verify(log) < 0)
+            KFAIL("verify");
+        if (op % 1000 == 0 && !failed) { /* full scan, with each entry's segment */
+            size_t i = 0;
+            qlog_iter_init(&it, log, 0, QLOG_FORWARD);
+            while (qlog_iter_next(&it, &v)) {
+                if (i >= k.m.n || !same(&v, k.m.a[i]) || !k_seginfo_ok(&k, &it, i)) {
+                    KFAIL("full scan at %zu", i);
+                    break;
+                }
+                i++;
+            }
+            if (i != k.m.n || qlog_segments(log) != k.nsegs)
+                KFAIL("full scan: %zu entries, %zu segments", i, qlog_segments(log));
+        }
+    }
+    ok(!failed, "random, keyed: %lld ops match the model", op);
+    qlog_free(log);
+    m_delete(&k.m, 0, k.m.n);
+    free(k.m.a);
+    free(k.segof);
+    free(k.segs);
+    free(buf);
+}
+
+/* ---- memory ------------------------------------------------------------------------- */
+
+#define MILLION 1000000
+
+static double per_entry(size_t before)
+{
+    return (double)(mem_used() - before) / MILLION;
+}
+
+static void test_memory(void)
+{
+    char s[101];
+    size_t before;
+    double b;
+    qlog *log;
+
+    /* Redis 7.0.15 (jemalloc) used_memory per entry for the same data, by
+     * RPUSH: 104.38 (100-byte strings), 5.003 ("1".."1000000"), 2.016
+     * (0..99). */
+    before = mem_used();
+    log = qlog_create(QLOG_FILL_DEFAULT);
+    for (int i = 0; i < MILLION; i++) {
+        snprintf(s, sizeof(s), "%c%099d", 'v', i);
+        qlog_push_tail(log, s, 100);
+    }
+    b = per_entry(before);
+    tap_diag("1M x 100-byte RPUSH: %.2f bytes/entry, %zu segments (Redis 7.0: 104.38)", b,
+             qlog_segments(log));
+    ok(b <= 103.0, "1M x 100-byte strings: <= 103 bytes/entry (%.2f)", b);
+    ok(qlog_verify(log) == 0, "1M x 100-byte strings: verify");
+    is_int(qlog_mem_usage(log), mem_used() - before, "qlog_mem_usage matches mem_used");
+    qlog_free(log);
+
+    before = mem_used();
+    log = qlog_create(QLOG_FILL_DEFAULT);
+    for (int i = 0; i < MILLION; i++) {
+        snprintf(s, sizeof(s), "%c%099d", 'v', i);
+        qlog_push_head(log, s, 100);
+    }
+    b = per_entry(before);
+    tap_diag("1M x 100-byte LPUSH: %.2f bytes/entry", b);
+    ok(b <= 103.0, "1M x 100-byte strings by LPUSH: <= 103 bytes/entry (%.2f)", b);
+    qlog_free(log);
+
+    before = mem_used();
+    log = qlog_create(QLOG_FILL_DEFAULT);
+    for (int i = 1; i <= MILLION; i++)
+        push_int(log, i);
+    b = per_entry(before);
+    tap_diag("1M integers 1..1000000: %.3f bytes/entry (Redis 7.0: 5.003)", b);
+    ok(b <= 5.003, "1M integers 1..1000000: no more than Redis (%.3f)", b);
+    ok(qlog_verify(log) == 0, "1M integers: verify");
+    qlog_free(log);
+
+    before = mem_used();
+    log = qlog_create(QLOG_FILL_DEFAULT);
+    for (int i = 0; i < MILLION; i++)
+        push_int(log, i % 100);
+    b = per_entry(before);
+    tap_diag("1M small integers 0..99: %.3f bytes/entry (Redis 7.0: 2.016)", b);
+    ok(b <= 3.0, "1M small integers: <= 3 bytes/entry (%.3f)", b);
+
+    /* Speed, for the record (not a pass/fail criterion). */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < MILLION; i++)
+        qlog_pop_head(log, NULL, NULL, 0);
+    for (int i = 0; i < MILLION; i++)
+        qlog_push_tail(log, "hello world", 11);
+    for (int i = 0; i < MILLION; i++)
+        qlog_pop_tail(log, NULL, NULL, 0);
+    for (int i = 0; i < MILLION; i++)
+        qlog_push_head(log, "12345", 5);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+                (4.0 * MILLION);
+    tap_diag("push/pop at the ends: %.1f ns/op", ns);
+    ok(qlog_length(log) == MILLION && qlog_verify(log) == 0, "after the speed run");
+    qlog_free(log);
+}
+
+int main(void)
+{
+    /* mem_used() may count every allocation of the thread (jemalloc's own
+     * counters): stdout gets its buffer before the count starts. */
+    tap_diag("qlog: queue log unit test");
+    size_t start_mem = mem_used();
+    test_empty();
+    test_one();
+    test_integers();
+    test_numeric_strings();
+    test_string_lengths();
+    test_segments();
+    test_big_entries();
+    test_positions();
+    test_iterators();
+    test_fill_and_dup();
+    test_keyed();
+    test_queue_patterns();
+    test_deep_index();
+    test_random();
+    test_memory();
+    is_int(mem_used(), start_mem, "no memory leaked");
+    return tap_done();
+}
