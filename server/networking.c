@@ -673,12 +673,16 @@ fail:
     return -1;
 }
 
+/* The old listeners are closed first: the new set usually reuses some of
+ * the same addresses (bind changed, port kept).  On failure nothing is
+ * listening; the caller (CONFIG SET) restores the old settings and calls
+ * again, which reopens them. */
 int listen_on_configured_addresses_err(sstr *err)
 {
     int fds[CONFIG_MAX_BIND + 1], is_unix[CONFIG_MAX_BIND + 1], count;
+    close_listeners();
     if (open_listeners(fds, is_unix, &count, err) < 0)
         return -1;
-    close_listeners();
     for (int i = 0; i < count; i++) {
         srv.listen_fds[i] = fds[i];
         srv.listen_events[i] =

@@ -433,10 +433,6 @@ static void init_server_state(void)
     list_init(&srv.paused_clients);
     list_init(&srv.slowlog);
     srv.errors = dict_create(NULL, 0);
-    uint8_t seed[16];
-    for (int i = 0; i < 16; i++)
-        seed[i] = (uint8_t)(ustime() >> (i % 8) ^ (uint64_t)srv.pid * 2654435761u >> i);
-    dict_set_seed(seed);
     srv.dbs = mem_calloc(sizeof(struct db *) * (size_t)srv.dbnum);
     for (int i = 0; i < srv.dbnum; i++)
         srv.dbs[i] = db_create(i);
@@ -488,6 +484,14 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
             usage();
     }
+    /* the hash seed first: a dict filled before the seed changes could
+     * never find its keys again */
+    uint8_t seed[16];
+    char hex[32];
+    random_hex(hex, sizeof(hex));
+    for (int i = 0; i < 16; i++)
+        seed[i] = (uint8_t)((hex[2 * i] << 4) ^ hex[2 * i + 1] ^ (ustime() >> i));
+    dict_set_seed(seed);
     if (readlink("/proc/self/exe", srv.executable, sizeof(srv.executable) - 1) < 0)
         snprintf(srv.executable, sizeof(srv.executable), "%s", argv[0]);
     config_init_defaults();
