@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mem.h"
+
 int string2ll(const char *s, size_t len, long long *out)
 {
     const char *p = s;
@@ -113,16 +115,22 @@ int ll2string(char *buf, size_t size, long long v)
 
 int string2d(const char *s, size_t len, double *out)
 {
-    char buf[256];
-    if (len == 0 || len >= sizeof(buf) || isspace((unsigned char)s[0]))
+    /* Redis 7.0 runs strtod on the whole argument, with no length limit
+     * (ZADD accepts a 300-digit score): copy long inputs to the heap. */
+    char stackbuf[256];
+    if (len == 0 || isspace((unsigned char)s[0]))
         return 0;
+    char *buf = len < sizeof(stackbuf) ? stackbuf : mem_alloc(len + 1);
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    if ((size_t)(end - buf) != len || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) ||
-        isnan(v))
+    int good = (size_t)(end - buf) == len && !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) &&
+               !isnan(v);
+    if (buf != stackbuf)
+        mem_free(buf);
+    if (!good)
         return 0;
     *out = v;
     return 1;
