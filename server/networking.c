@@ -400,7 +400,9 @@ static int write_to_client(struct client *c)
             }
             left -= avail;
             c->sent_in_head = 0;
-            if (b == c->reply_tail && b->size <= REPLY_CHUNK_BYTES) {
+            /* (usable sizes are rounded up by the allocator: a standard
+             * block is anything under two chunks) */
+            if (b == c->reply_tail && b->size < 2 * REPLY_CHUNK_BYTES) {
                 /* keep the last block: most clients reply again soon, and
                  * a malloc/free pair per round trip is measurable */
                 b->used = 0;
