@@ -37,6 +37,8 @@
 #include "config.h"
 #include "db.h"
 #include "introspection.h"
+#include "aof.h"
+#include "rdb.h"
 #include "mem.h"
 #include "server.h"
 #include "util.h"
@@ -599,45 +601,17 @@ static sstr info_memory(sstr s)
     return s;
 }
 
+/* The persistence modules own their lines, in Redis 7.0's order: RDB
+ * (loading, fork and bgsave fields), AOF, then the module-fork pair Redis
+ * prints between them, then the AOF/loading tail. */
 static sstr info_persistence(sstr s)
 {
-    /* No background saving exists yet: nothing is ever in progress, and
-     * the last save is the start of the server, as Redis reports before
-     * its first save. */
-    long long start_s = srv.start_us / 1000000;
-    return sstr_catfmt(s,
-                       "# Persistence\r\n"
-                       "loading:%d\r\n"
-                       "async_loading:0\r\n"
-                       "current_cow_peak:0\r\n"
-                       "current_cow_size:0\r\n"
-                       "current_cow_size_age:0\r\n"
-                       "current_fork_perc:0.00\r\n"
-                       "current_save_keys_processed:0\r\n"
-                       "current_save_keys_total:0\r\n"
-                       "rdb_changes_since_last_save:%lld\r\n"
-                       "rdb_bgsave_in_progress:0\r\n"
-                       "rdb_last_save_time:%lld\r\n"
-                       "rdb_last_bgsave_status:ok\r\n"
-                       "rdb_last_bgsave_time_sec:-1\r\n"
-                       "rdb_current_bgsave_time_sec:-1\r\n"
-                       "rdb_saves:0\r\n"
-                       "rdb_last_cow_size:0\r\n"
-                       "rdb_last_load_keys_expired:0\r\n"
-                       "rdb_last_load_keys_loaded:0\r\n"
-                       "aof_enabled:%d\r\n"
-                       "aof_rewrite_in_progress:0\r\n"
-                       "aof_rewrite_scheduled:0\r\n"
-                       "aof_last_rewrite_time_sec:-1\r\n"
-                       "aof_current_rewrite_time_sec:-1\r\n"
-                       "aof_last_bgrewrite_status:ok\r\n"
-                       "aof_rewrites:0\r\n"
-                       "aof_rewrites_consecutive_failures:0\r\n"
-                       "aof_last_write_status:ok\r\n"
-                       "aof_last_cow_size:0\r\n"
-                       "module_fork_in_progress:0\r\n"
-                       "module_fork_last_cow_size:0\r\n",
-                       srv.loading ? 1 : 0, srv.dirty, start_s, srv.appendonly ? 1 : 0);
+    s = sstr_cat(s, "# Persistence\r\n", 15);
+    rdb_info_append(&s);
+    aof_info_append(&s);
+    s = sstr_cats(s, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    aof_info_append_tail(&s);
+    return s;
 }
 
 static sstr info_stats(sstr s)

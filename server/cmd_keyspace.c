@@ -45,6 +45,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "propagate.h"
+#include "rdb.h"
 #include "keyspace.h"
 #include "mem.h"
 #include "server.h"
@@ -467,6 +469,7 @@ static void flushdb_command(struct client *c)
     /* WATCH must see the keys while they still exist */
     watch_touch_db(c->db, NULL);
     srv.dirty += db_empty(c->db);
+    propagate_force(c); /* recorded even for an empty database, as Redis does */
     reply_ok(c);
 }
 
@@ -478,6 +481,10 @@ static void flushall_command(struct client *c)
         watch_touch_db(srv.dbs[i], NULL);
         srv.dirty += db_empty(srv.dbs[i]);
     }
+    /* with save points configured Redis rewrites the snapshot at once */
+    rdb_after_flushall();
+    /* recorded even when nothing was there to flush, as Redis does */
+    propagate_force(c);
     reply_ok(c);
 }
 

@@ -26,6 +26,8 @@
 
 #include "db.h"
 #include "keyspace.h"
+#include "mem.h"
+#include "propagate.h"
 #include "server.h"
 #include "util.h"
 
@@ -199,8 +201,23 @@ static void expire_generic(struct client *c, long long basetime, int unit_second
 
     if (ks_already_expired(when)) {
         db_delete(c->db, key, keylen);
+        /* recorded as the DEL it amounts to (Redis 7.0) */
+        struct arg rec[2] = {{"DEL", 3}, c->argv[1]};
+        propagate_rewrite(c, 2, rec);
     } else {
         db_set_expire(c->db, key, keylen, when);
+        /* recorded as PEXPIREAT <absolute ms>, options kept, as Redis 7.0
+         * propagates every form: a replay sets the same instant */
+        char ms[32];
+        int n = ll2string(ms, sizeof(ms), when);
+        struct arg *rec = mem_alloc(sizeof(*rec) * (size_t)c->argc);
+        rec[0] = (struct arg){"PEXPIREAT", 9};
+        rec[1] = c->argv[1];
+        rec[2] = (struct arg){ms, (size_t)n};
+        for (int j = 3; j < c->argc; j++)
+            rec[j] = c->argv[j];
+        propagate_rewrite(c, c->argc, rec);
+        mem_free(rec);
     }
     db_signal_modified(c->db, key, keylen);
     srv.dirty++;

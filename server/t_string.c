@@ -39,6 +39,7 @@
 #include "db.h"
 #include "keyspace.h"
 #include "mem.h"
+#include "propagate.h"
 #include "server.h"
 #include "util.h"
 
@@ -239,8 +240,24 @@ static void set_generic(struct client *c, int flags, const struct arg *key, cons
 
     set_key(c, key, value_string_new(val->ptr, val->len), (flags & OBJ_KEEPTTL) != 0);
     srv.dirty++;
-    if (expire)
+    if (expire) {
         db_set_expire(c->db, key->ptr, key->len, when);
+        /* recorded as SET key value PXAT <absolute ms>, as Redis 7.0
+         * propagates it: a replay sets the same instant */
+        char ms[32];
+        int n = ll2string(ms, sizeof(ms), when);
+        struct arg rec[5] = {{"SET", 3}, *key, *val, {"PXAT", 4}, {ms, (size_t)n}};
+        propagate_rewrite(c, 5, rec);
+    } else if (flags & OBJ_SET_GET) {
+        /* recorded without GET (a replay has no one to reply to) */
+        struct arg *rec = mem_alloc(sizeof(*rec) * (size_t)c->argc);
+        int n = 0;
+        for (int j = 0; j < c->argc; j++)
+            if (j < 3 || !ks_opt_is(&c->argv[j], "get"))
+                rec[n++] = c->argv[j];
+        propagate_rewrite(c, n, rec);
+        mem_free(rec);
+    }
 
     if (!(flags & OBJ_SET_GET)) {
         if (rk == SET_REPLY_INT)
@@ -292,6 +309,10 @@ static void getdel_command(struct client *c)
     if (db_delete(c->db, c->argv[1].ptr, c->argv[1].len)) {
         db_signal_modified(c->db, c->argv[1].ptr, c->argv[1].len);
         srv.dirty++;
+        /* recorded as the DEL/UNLINK it amounts to, as Redis 7.0 */
+        struct arg rec[2] = {srv.lazyfree_lazy_user_del ? (struct arg){"UNLINK", 6} : (struct arg){"DEL", 3},
+                             c->argv[1]};
+        propagate_rewrite(c, 2, rec);
     }
 }
 
@@ -322,18 +343,30 @@ static void getex_command(struct client *c)
     /* reply before the key may be deleted below */
     reply_string_value(c, v);
 
+    /* recorded as Redis 7.0 propagates GETEX: DEL, PEXPIREAT <abs ms>
+     * (PXAT as sent), PERSIST */
     if ((flags & (OBJ_EXAT | OBJ_PXAT)) && ks_already_expired(when)) {
         db_delete(c->db, key->ptr, key->len);
         db_signal_modified(c->db, key->ptr, key->len);
         srv.dirty++;
+        struct arg rec[2] = {{"DEL", 3}, *key};
+        propagate_rewrite(c, 2, rec);
     } else if (expire) {
         db_set_expire(c->db, key->ptr, key->len, when);
         db_signal_modified(c->db, key->ptr, key->len);
         srv.dirty++;
+        if (!(flags & OBJ_PXAT)) {
+            char ms[32];
+            int n = ll2string(ms, sizeof(ms), when);
+            struct arg rec[3] = {{"PEXPIREAT", 9}, *key, {ms, (size_t)n}};
+            propagate_rewrite(c, 3, rec);
+        }
     } else if (flags & OBJ_PERSIST) {
         if (db_remove_expire(c->db, key->ptr, key->len)) {
             db_signal_modified(c->db, key->ptr, key->len);
             srv.dirty++;
+            struct arg rec[2] = {{"PERSIST", 7}, *key};
+            propagate_rewrite(c, 2, rec);
         }
     }
 }
@@ -477,6 +510,10 @@ static void incrbyfloat_command(struct client *c)
         db_add(c->db, key->ptr, key->len, nv);
     db_signal_modified(c->db, key->ptr, key->len);
     srv.dirty++;
+    /* recorded as SET key <result> KEEPTTL (Redis 7.0): a replay must not
+     * depend on float formatting */
+    struct arg rec[4] = {{"SET", 3}, *key, {nv->u.str, sstr_len(nv->u.str)}, {"KEEPTTL", 7}};
+    propagate_rewrite(c, 4, rec);
     reply_bulk_sstr(c, nv->u.str);
 }
 

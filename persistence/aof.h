@@ -1,0 +1,70 @@
+/* aof.h - the append-only file, in Redis 7.0's multi-part format.
+ *
+ * What the server calls, in the order it calls it:
+ *
+ *   aof_startup()         after listening, before the loop: with
+ *                         appendonly yes, load the AOF directory (base,
+ *                         then incremental files, in manifest order) and
+ *                         open the current incremental file for appending.
+ *   aof_before_flush()    once per event-loop iteration, after blocked
+ *                         clients were served and before replies are
+ *                         written: one write() of everything this iteration
+ *                         recorded, and with appendfsync always one
+ *                         fdatasync(), so every reply written afterwards is
+ *                         covered by it (group commit).
+ *   aof_replies_held()    the EV_WRITE path asks it before writing a reply
+ *                         outside flush_pending_writes(): while recorded
+ *                         writes await their fsync, no reply may leave.
+ *   aof_cron()            from the server cron: reaps the rewrite child,
+ *                         starts scheduled/automatic rewrites, retries
+ *                         failed writes and postponed everysec flushes.
+ *   aof_prepare_shutdown() on SHUTDOWN/SIGTERM: kill a rewrite, flush,
+ *                         fsync; -1 refuses (the first AOF of a server
+ *                         that just enabled it is still being written).
+ *
+ * Writes reach the AOF through the propagation feed (propagate.h), already
+ * in their deterministic form and with MULTI/EXEC around batches.
+ */
+#ifndef SLUICE_AOF_H
+#define SLUICE_AOF_H
+
+#include "sstr.h"
+
+void aof_startup(void);
+void aof_before_flush(void);
+int aof_replies_held(void);
+void aof_cron(void);
+int aof_prepare_shutdown(int shutdown_flags);
+
+/* Whether a BGREWRITEAOF child is running (the RDB module checks it before
+ * forking: one child at a time). */
+int aof_child_active(void);
+/* The RDB module calls this when its child exited, so a rewrite that was
+ * scheduled behind it starts without waiting for the next cron tick. */
+void aof_start_scheduled_rewrite(void);
+
+/* CONFIG SET appendonly / appendfsync: the config module's apply hooks.
+ * 0 ok, -1 with *err set. */
+int aof_apply_appendonly(const char **err);
+int aof_apply_appendfsync(const char **err);
+
+/* INFO persistence.  aof_info_append(): the "aof_enabled" ..
+ * "aof_last_cow_size" lines (where Redis 7.0 prints them, before
+ * module_fork_in_progress); aof_info_append_tail(): what Redis prints after
+ * module_fork_last_cow_size: aof_current_size .. aof_delayed_fsync when
+ * the AOF is on, and loading_* while loading. */
+void aof_info_append(sstr *out);
+void aof_info_append_tail(sstr *out);
+
+/* Loading progress (also for the RDB loader, which may call these). */
+void loading_start(long long total_bytes);
+void loading_progress(long long loaded_bytes);
+void loading_end(void);
+
+/* Writes are refused with -MISCONF while the last AOF write failed. */
+int aof_write_error(sstr *msg);
+
+/* BGREWRITEAOF (aof_commands[] is joined to the command table by
+ * commands.c). */
+
+#endif

@@ -1,0 +1,1312 @@
+/* test_aof.c - the append-only file, end to end.
+ *
+ * Servers here are restarted on the same directory (the harness's
+ * harness_start makes a fresh one each time), so this file runs its own
+ * processes: start on a directory, SIGKILL, restart, compare.
+ *
+ *  - layout: the appendonlydir, its manifest lines, redis-check-aof and
+ *    utils/sluice-check-aof agree it is valid;
+ *  - every kind of write comes back identical after SIGKILL (DEBUG DIGEST
+ *    before == after), TTLs as absolute times;
+ *  - crash tests: writers LPUSH unique values with appendfsync always;
+ *    the server is SIGKILLed (plain, during BGREWRITEAOF, during BGSAVE,
+ *    during loading); after the restart every acknowledged value is
+ *    there, exactly once, and nothing beyond what was in flight;
+ *  - the wire order under strace: no reply is written while an AOF write
+ *    is not yet covered by fdatasync; group commit shares fsyncs;
+ *  - BGREWRITEAOF replies, automatic rewrite, CONFIG SET appendonly yes;
+ *  - loading: torn tail, incomplete MULTI, corruption (refused, message),
+ *    -LOADING while loading, the old single-file AOF upgraded;
+ *  - interchange with redis-server 7.0 both ways, digests equal;
+ *  - sluice-check-aof: valid, torn tail fixed, corruption refused.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tap.h"
+
+/* ---- processes -------------------------------------------------------------- */
+
+struct proc {
+    pid_t pid;
+    int port;
+    char dir[400];
+};
+
+#define MAX_PROCS 16
+static pid_t live[MAX_PROCS];
+static char topdir[256];
+
+static void kill_live(void)
+{
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+            live[i] = 0;
+        }
+}
+
+static void cleanup(void)
+{
+    kill_live();
+    if (topdir[0] && !getenv("SLUICE_KEEP_TEST_DIRS")) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", topdir);
+        if (system(cmd) != 0) {
+        }
+    }
+}
+
+static void on_signal(int sig)
+{
+    kill_live();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void track(pid_t pid)
+{
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (live[i] == 0) {
+            live[i] = pid;
+            return;
+        }
+}
+
+static void untrack(pid_t pid)
+{
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (live[i] == pid)
+            live[i] = 0;
+}
+
+static const char *redis_path(void)
+{
+    const char *p = getenv("REDIS_SERVER");
+    if (p && *p)
+        return p;
+    if (access("/usr/bin/redis-server", X_OK) == 0)
+        return "/usr/bin/redis-server";
+    return NULL;
+}
+
+static void tool_path(char *out, size_t len, const char *rel)
+{
+    const char *b = getenv("SLUICE_BUILDDIR");
+    snprintf(out, len, "%s/%s", b && *b ? b : ".", rel);
+}
+
+static void make_dir(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", topdir, name);
+    mkdir(out, 0755);
+}
+
+/* Start binary on dir with extra "--name value" args (NULL-terminated).
+ * wait_ms: how long to wait for a PING that is not -LOADING (0: don't). */
+static int start_bin(struct proc *p, const char *bin, const char *dir, const char *const *extra, int wait_ms)
+{
+    p->port = harness_free_port();
+    snprintf(p->dir, sizeof(p->dir), "%s", dir);
+    char port[16], log[400];
+    snprintf(port, sizeof(port), "%d", p->port);
+    snprintf(log, sizeof(log), "%s/%s.log", dir, strstr(bin, "redis") ? "redis" : "server");
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = bin;
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--dir";
+    argv[n++] = dir;
+    argv[n++] = "--logfile";
+    argv[n++] = log;
+    argv[n++] = "--save";
+    argv[n++] = "";
+    argv[n++] = "--enable-debug-command";
+    argv[n++] = "yes";
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    p->pid = pid;
+    track(pid);
+    if (!wait_ms)
+        return 0;
+    long long deadline = harness_now_ms() + wait_ms;
+    while (harness_now_ms() < deadline) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            untrack(pid);
+            p->pid = 0;
+            return -1;
+        }
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            int okk = r && r->type == REDIS_REPLY_STATUS;
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            if (okk)
+                return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        harness_sleep_ms(20);
+    }
+    return -1;
+}
+
+static int start_sluice(struct proc *p, const char *dir, const char *const *extra)
+{
+    return start_bin(p, harness_server_path(), dir, extra, 60000);
+}
+
+static void kill9(struct proc *p)
+{
+    if (p->pid <= 0)
+        return;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    untrack(p->pid);
+    p->pid = 0;
+}
+
+/* SIGTERM and wait; returns the exit status (-1 when it had to be killed). */
+static int stop(struct proc *p)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGTERM);
+    long long deadline = harness_now_ms() + 20000;
+    int st = -1;
+    while (harness_now_ms() < deadline) {
+        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+            untrack(p->pid);
+            p->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+        harness_sleep_ms(10);
+    }
+    kill9(p);
+    return -1;
+}
+
+/* Wait for a started server to exit by itself; its status, or -2. */
+static int wait_exit(struct proc *p, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    int st;
+    while (harness_now_ms() < deadline) {
+        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+            untrack(p->pid);
+            p->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+        harness_sleep_ms(10);
+    }
+    return -2;
+}
+
+static redisContext *conn(struct proc *p)
+{
+    struct timeval tv = {10, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
+    if (c && !c->err)
+        redisSetTimeout(c, tv);
+    return c;
+}
+
+static char *cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    char *out;
+    if (!r)
+        return strdup("(io error)");
+    if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_ERROR)
+        out = strdup(r->str);
+    else if (r->type == REDIS_REPLY_INTEGER) {
+        if (asprintf(&out, "%lld", r->integer) < 0)
+            out = NULL;
+    } else if (r->type == REDIS_REPLY_NIL)
+        out = strdup("(nil)");
+    else
+        out = strdup("(array)");
+    freeReplyObject(r);
+    return out;
+}
+
+static long long cmd_int(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -999;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+static void digest(struct proc *p, char out[64])
+{
+    redisContext *c = conn(p);
+    char *d = c && !c->err ? cmd(c, "DEBUG DIGEST") : strdup("(no connection)");
+    snprintf(out, 64, "%s", d);
+    free(d);
+    if (c)
+        redisFree(c);
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), fp))
+        found = strstr(line, needle) != NULL;
+    fclose(fp);
+    return found;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        *len = 0;
+        return NULL;
+    }
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, fp);
+    buf[*len] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+static void append_file(const char *path, const char *data, size_t len)
+{
+    FILE *fp = fopen(path, "ab");
+    if (fp) {
+        fwrite(data, 1, len, fp);
+        fclose(fp);
+    }
+}
+
+/* Name of the last incremental file in dir/appendonlydir's manifest. */
+static int last_incr(const char *dir, char *out, size_t len)
+{
+    char mpath[512];
+    snprintf(mpath, sizeof(mpath), "%s/appendonlydir/appendonly.aof.manifest", dir);
+    FILE *fp = fopen(mpath, "r");
+    if (!fp)
+        return -1;
+    char line[512], name[256];
+    int found = -1;
+    while (fgets(line, sizeof(line), fp)) {
+        char type;
+        long long seq;
+        if (sscanf(line, "file %255s seq %lld type %c", name, &seq, &type) == 3 && type == 'i') {
+            snprintf(out, len, "%s/appendonlydir/%s", dir, name);
+            found = 0;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
+static int run_status(const char *shell_cmd)
+{
+    int st = system(shell_cmd);
+    return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Wait until INFO persistence says no rewrite runs and the manifest's
+ * base has sequence >= seq. */
+static int wait_base_seq(const char *dir, int seq, int ms)
+{
+    char mpath[512];
+    snprintf(mpath, sizeof(mpath), "%s/appendonlydir/appendonly.aof.manifest", dir);
+    long long deadline = harness_now_ms() + ms;
+    while (harness_now_ms() < deadline) {
+        FILE *fp = fopen(mpath, "r");
+        if (fp) {
+            char line[512], name[256];
+            while (fgets(line, sizeof(line), fp)) {
+                char type;
+                long long s;
+                if (sscanf(line, "file %255s seq %lld type %c", name, &s, &type) == 3 && type == 'b' && s >= seq) {
+                    fclose(fp);
+                    return 0;
+                }
+            }
+            fclose(fp);
+        }
+        harness_sleep_ms(20);
+    }
+    return -1;
+}
+
+static const char *const AOF_ALWAYS[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
+
+/* ---- layout and identity after restart ------------------------------------------ */
+
+static void write_everything(redisContext *c)
+{
+    char *r;
+#define DO(...) (r = cmd(c, __VA_ARGS__), free(r))
+    DO("SET s1 hello");
+    DO("SET s2 %d", 12345);
+    DO("SET ttl1 v EX 1000");
+    DO("SET ttl2 v PX 500000");
+    DO("SETEX ttl3 900 v");
+    DO("SET k v");
+    DO("EXPIRE k 800");
+    DO("SET gone v");
+    DO("EXPIRE gone -1");
+    DO("SET f 10.5");
+    DO("INCRBYFLOAT f 0.1");
+    DO("SET gx v");
+    DO("GETEX gx EX 700");
+    DO("SET gd v");
+    DO("GETDEL gd");
+    DO("SET old v GET");
+    DO("RPUSH l1 a b c d e f g");
+    DO("LPUSH l1 z");
+    DO("LPOP l1");
+    DO("RPOPLPUSH l1 l2");
+    DO("LMOVE l1 l3 LEFT RIGHT");
+    DO("MULTI");
+    DO("INCR counter");
+    DO("RPUSH l4 x");
+    DO("EXEC");
+    DO("XADD st * f1 v1 f2 v2");
+    DO("XADD st 9999999999999-1 f v");
+    DO("XADD st * f v");
+    DO("XADD st2 MAXLEN = 2 * a 1");
+    DO("XADD st2 MAXLEN = 2 * a 2");
+    DO("XADD st2 MAXLEN = 2 * a 3");
+    DO("XGROUP CREATE st g1 0");
+    DO("XGROUP CREATE st g2 $ MKSTREAM");
+    DO("XREADGROUP GROUP g1 alice COUNT 2 STREAMS st >");
+    DO("XREADGROUP GROUP g1 bob STREAMS st >");
+    DO("XACK st g1 9999999999999-1");
+    DO("XGROUP CREATECONSUMER st g1 carol");
+    DO("XDEL st 9999999999999-1");
+    DO("XADD empty MAXLEN 0 * x y");
+    DO("SELECT 3");
+    DO("SET indb3 v");
+    DO("RPUSH list3 1 2 3");
+    DO("SELECT 5");
+    DO("SET indb5 v");
+    DO("SWAPDB 5 6");
+    DO("SELECT 0");
+    DO("APPEND s1 world");
+    DO("DEL s2");
+#undef DO
+}
+
+/* preamble: the base is an RDB snapshot (the default) or commands. */
+static void test_identity_and_layout(int preamble)
+{
+    char dir[300];
+    make_dir(dir, sizeof(dir), preamble ? "identity-rdb" : "identity");
+    struct proc s;
+    const char *args[] = {"--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble",
+                          preamble ? "yes" : "no", NULL};
+    if (start_sluice(&s, dir, args) != 0) {
+        ok(0, "server with appendonly yes starts");
+        return;
+    }
+    redisContext *c = conn(&s);
+    write_everything(c);
+    long long pttl_before = cmd_int(c, "PTTL ttl1");
+    char before[64], after[64];
+    digest(&s, before);
+    redisFree(c);
+    ok(strcmp(before, "0000000000000000000000000000000000000000") != 0, "digest of a non-empty dataset: %s", before);
+
+    char path[600];
+    snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.manifest", dir);
+    size_t len;
+    char *manifest = read_file(path, &len);
+    is_str(manifest ? manifest : "(none)",
+           preamble ? "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+                    : "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+           "manifest lists the base (%s) and the incremental file, in Redis's line format", preamble ? "RDB" : "AOF");
+    free(manifest);
+    snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
+    char *incr = read_file(path, &len);
+    ok(incr && strstr(incr, "PXAT") && !strstr(incr, "\r\nEX\r\n"), "SET EX is recorded as SET ... PXAT");
+    ok(incr && strstr(incr, "PEXPIREAT") && !strstr(incr, "$6\r\nEXPIRE\r\n"), "EXPIRE is recorded as PEXPIREAT");
+    ok(incr && strstr(incr, "KEEPTTL") && !strstr(incr, "INCRBYFLOAT"), "INCRBYFLOAT is recorded as SET KEEPTTL");
+    ok(incr && strstr(incr, "*1\r\n$5\r\nMULTI\r\n") && strstr(incr, "*1\r\n$4\r\nEXEC\r\n"),
+       "EXEC is recorded inside MULTI/EXEC");
+    free(incr);
+
+    /* the data into a base file (an RDB one with the preamble), more after */
+    c = conn(&s);
+    char *rr = cmd(c, "BGREWRITEAOF");
+    free(rr);
+    ok(wait_base_seq(dir, 2, 30000) == 0, "BGREWRITEAOF writes base seq 2");
+    freeReplyObject(redisCommand(c, "RPUSH after-rewrite a b"));
+    freeReplyObject(redisCommand(c, "XADD st * after rewrite"));
+    redisFree(c);
+    digest(&s, before);
+
+    kill9(&s);
+    ok(start_sluice(&s, dir, args) == 0, "restarts on the same directory after SIGKILL");
+    digest(&s, after);
+    is_str(after, before, "DEBUG DIGEST after restart equals the one before the kill");
+    c = conn(&s);
+    long long pttl_after = cmd_int(c, "PTTL ttl1");
+    ok(pttl_after <= pttl_before && pttl_after > pttl_before - 60000,
+       "TTL survives as an absolute time (%lld ms before, %lld after)", pttl_before, pttl_after);
+    char *v = cmd(c, "GET s1");
+    is_str(v, "helloworld", "APPEND replayed");
+    free(v);
+    redisFree(c);
+    stop(&s);
+
+    /* the other tools agree the directory is valid */
+    char tool[512], shell[1200];
+    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    snprintf(shell, sizeof(shell), "'%s' '%s/appendonlydir/appendonly.aof.manifest' > '%s/check.out' 2>&1", tool,
+             dir, dir);
+    is_int(run_status(shell), 0, "sluice-check-aof validates the directory");
+    snprintf(path, sizeof(path), "%s/check.out", dir);
+    ok(file_contains(path, "All AOF files and manifest are valid"), "sluice-check-aof reports every file valid");
+    if (access("/usr/bin/redis-check-aof", X_OK) == 0) {
+        snprintf(shell, sizeof(shell),
+                 "redis-check-aof '%s/appendonlydir/appendonly.aof.manifest' > '%s/rcheck.out' 2>&1", dir, dir);
+        is_int(run_status(shell), 0, "redis-check-aof (7.0) validates Sluice's appendonlydir");
+    } else {
+        ok(!getenv("SLUICE_REQUIRE_REDIS"), "redis-check-aof not installed (skipped)");
+    }
+
+    /* redis-server 7.0 loads it and has the same data */
+    const char *rs = redis_path();
+    if (rs) {
+        char rdir[300], shell2[800];
+        make_dir(rdir, sizeof(rdir), preamble ? "identity-rdb-redis" : "identity-redis");
+        snprintf(shell2, sizeof(shell2), "cp -r '%s/appendonlydir' '%s/'", dir, rdir);
+        run_status(shell2);
+        struct proc r;
+        const char *rargs[] = {"--appendonly", "yes", NULL};
+        if (start_bin(&r, rs, rdir, rargs, 20000) == 0) {
+            char rd[64];
+            digest(&r, rd);
+            is_str(rd, before, "redis-server 7.0 loads Sluice's AOF (%s base): same DEBUG DIGEST",
+                   preamble ? "RDB" : "AOF");
+            stop(&r);
+        } else {
+            ok(0, "redis-server starts on Sluice's appendonlydir");
+        }
+    } else {
+        ok(!getenv("SLUICE_REQUIRE_REDIS"), "redis-server not installed (skipped)");
+    }
+}
+
+/* ---- crash tests -------------------------------------------------------------------- */
+
+#define WRITERS 4
+
+/* Shared with the writer processes: the highest sequence number each one
+ * got a success reply for (-1: none). */
+static volatile long long *acked;
+
+/* Keys starting with "x" are streams (XADD), others lists (LPUSH). */
+static void writer(int port, int id, const char *key)
+{
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    if (!c || c->err)
+        _exit(0);
+    redisSetTimeout(c, tv);
+    for (long long seq = 0;; seq++) {
+        redisReply *r = key[0] == 'x' ? redisCommand(c, "XADD %s * v w%d-%lld", key, id, seq)
+                                      : redisCommand(c, "LPUSH %s w%d-%lld", key, id, seq);
+        if (!r || (r->type != REDIS_REPLY_INTEGER && r->type != REDIS_REPLY_STRING))
+            _exit(0);
+        freeReplyObject(r);
+        acked[id] = seq;
+    }
+}
+
+/* Start writers, let them run, then SIGKILL the server (after calling
+ * `during`, if any, which triggers a rewrite or a save). */
+static void crash_round_at(struct proc *s, const char *key, int run_ms, void (*during)(struct proc *),
+                           int after_ms)
+{
+    pid_t w[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        acked[i] = -1;
+        w[i] = fork();
+        if (w[i] == 0)
+            writer(s->port, i, key);
+    }
+    harness_sleep_ms(run_ms / 2);
+    if (during)
+        during(s);
+    harness_sleep_ms(after_ms);
+    kill9(s);
+    for (int i = 0; i < WRITERS; i++)
+        waitpid(w[i], NULL, 0);
+}
+
+static void crash_round(struct proc *s, const char *key, int run_ms, void (*during)(struct proc *))
+{
+    crash_round_at(s, key, run_ms, during, run_ms / 2);
+}
+
+/* Every acknowledged value is there exactly once; per writer the values
+ * present are 0..k with k at most one past the last ack (the write in
+ * flight when the server died may or may not have made it). */
+static void verify_acked(struct proc *s, const char *key, const char *what)
+{
+    redisContext *c = conn(s);
+    int stream = key[0] == 'x';
+    redisReply *r = stream ? redisCommand(c, "XRANGE %s - +", key) : redisCommand(c, "LRANGE %s 0 -1", key);
+    long long next[WRITERS];
+    for (int i = 0; i < WRITERS; i++)
+        next[i] = 0;
+    int dup_or_gap = 0;
+    if (r && r->type == REDIS_REPLY_ARRAY) {
+        for (size_t k = 0; k < r->elements; k++) {
+            /* oldest first: LPUSH puts the newest at the head */
+            redisReply *e = r->element[stream ? k : r->elements - 1 - k];
+            const char *val = stream ? (e->element[1]->element[1]->str) : e->str;
+            int id;
+            long long seq;
+            if (sscanf(val, "w%d-%lld", &id, &seq) != 2 || id < 0 || id >= WRITERS || seq != next[id]) {
+                dup_or_gap = 1;
+                continue;
+            }
+            next[id]++;
+        }
+    } else {
+        dup_or_gap = 1;
+    }
+    int missing = 0, beyond = 0;
+    long long total_acked = 0;
+    for (int i = 0; i < WRITERS; i++) {
+        total_acked += acked[i] + 1;
+        if (next[i] - 1 < acked[i])
+            missing = 1;
+        if (next[i] - 1 > acked[i] + 1)
+            beyond = 1;
+    }
+    ok(total_acked > 0, "%s: writers got acknowledgements (%lld)", what, total_acked);
+    ok(!missing, "%s: every acknowledged write survived the SIGKILL", what);
+    ok(!dup_or_gap, "%s: no value duplicated or skipped", what);
+    ok(!beyond, "%s: nothing beyond the one write in flight per client", what);
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+}
+
+static void trigger_rewrite(struct proc *s)
+{
+    redisContext *c = conn(s);
+    char *r = cmd(c, "BGREWRITEAOF");
+    free(r);
+    harness_sleep_ms(5);
+    redisFree(c);
+}
+
+static int bgsave_supported = -1;
+
+static void trigger_bgsave(struct proc *s)
+{
+    redisContext *c = conn(s);
+    char *r = cmd(c, "BGSAVE");
+    bgsave_supported = strstr(r, "unknown command") == NULL;
+    free(r);
+    redisFree(c);
+}
+
+static void test_crash_durability(void)
+{
+    char dir[300];
+    make_dir(dir, sizeof(dir), "crash");
+    acked = mmap(NULL, sizeof(long long) * WRITERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct proc s;
+    /* some data first, so rewrites and loads take a moment */
+    if (start_sluice(&s, dir, AOF_ALWAYS) != 0) {
+        ok(0, "crash: server starts");
+        return;
+    }
+    redisContext *c = conn(&s);
+    char *r = cmd(c, "DEBUG POPULATE 50000 filler 100");
+    free(r);
+    redisFree(c);
+
+    crash_round(&s, "q1", 600, NULL);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under load");
+    verify_acked(&s, "q1", "plain kill");
+    c = conn(&s);
+    long long q1len = cmd_int(c, "LLEN q1");
+    redisFree(c);
+
+    crash_round(&s, "xs1", 600, NULL);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under XADD load");
+    verify_acked(&s, "xs1", "XADD, plain kill");
+    c = conn(&s);
+    long long xs1len = cmd_int(c, "XLEN xs1");
+    redisFree(c);
+
+    crash_round(&s, "q2", 800, trigger_rewrite);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGREWRITEAOF");
+    verify_acked(&s, "q2", "kill during rewrite");
+
+    c = conn(&s);
+    is_int(cmd_int(c, "LLEN q1"), q1len, "kill during rewrite: the list of an earlier round is intact");
+    is_int(cmd_int(c, "XLEN xs1"), xs1len, "kill during rewrite: the stream of an earlier round is intact");
+    redisFree(c);
+
+    /* killed a few ms after the fork: the child is still writing */
+    for (int k = 0; k < 3; k++) {
+        char key[16];
+        snprintf(key, sizeof(key), "q2%c", 'a' + k);
+        crash_round_at(&s, key, 400, trigger_rewrite, 2 + 8 * k);
+        ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL %d ms into a rewrite", 2 + 8 * k);
+        verify_acked(&s, key, "kill a few ms into a rewrite");
+    }
+
+    crash_round(&s, "xs3", 800, trigger_bgsave);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGSAVE");
+    verify_acked(&s, "xs3", bgsave_supported ? "XADD, kill during BGSAVE" : "XADD, kill (no BGSAVE in this build)");
+
+    /* a rewrite that completes, then more writes and a kill */
+    char before[64], after[64];
+    crash_round(&s, "q4", 600, trigger_rewrite);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after a completed rewrite");
+    verify_acked(&s, "q4", "kill after rewrite");
+    digest(&s, before);
+
+    /* kill while loading: the files are not changed by a load */
+    stop(&s);
+    struct proc l;
+    start_bin(&l, harness_server_path(), dir, AOF_ALWAYS, 0);
+    harness_sleep_ms(30);
+    kill9(&l);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during loading");
+    digest(&s, after);
+    is_str(after, before, "kill during loading: dataset identical after the next start");
+    verify_acked(&s, "q4", "kill during loading");
+    stop(&s);
+
+    char tool[512], shell[1200];
+    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    snprintf(shell, sizeof(shell), "'%s' '%s/appendonlydir/appendonly.aof.manifest' > /dev/null 2>&1", tool, dir);
+    is_int(run_status(shell), 0, "crash: the directory is valid after all the kills");
+}
+
+/* ---- the wire order, traced -------------------------------------------------------- */
+
+static void test_strace_order(void)
+{
+    if (access("/usr/bin/strace", X_OK) != 0) {
+        ok(1, "# SKIP strace not installed");
+        return;
+    }
+    char dir[300], trace[400];
+    make_dir(dir, sizeof(dir), "strace");
+    snprintf(trace, sizeof(trace), "%s/trace.txt", dir);
+    int port = harness_free_port();
+    char portbuf[16], log[400];
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execlp("strace", "strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync", "-o",
+               trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1", "--dir", dir, "--logfile",
+               log, "--appendonly", "yes", "--appendfsync", "always", "--save", "", (char *)NULL);
+        _exit(127);
+    }
+    track(pid);
+    struct proc s = {pid, port, ""};
+    snprintf(s.dir, sizeof(s.dir), "%s", dir);
+    redisContext *c = NULL;
+    for (int i = 0; i < 500 && !c; i++) {
+        harness_sleep_ms(20);
+        c = conn(&s);
+        if (c && c->err) {
+            redisFree(c);
+            c = NULL;
+        }
+    }
+    if (!c) {
+        ok(1, "# SKIP the server does not start under strace (ptrace not permitted?)");
+        kill9(&s);
+        return;
+    }
+    /* the server is strace's child: stop it by its own pid (SIGTERM to
+     * strace would only detach, leaving the server running) */
+    pid_t server_pid = 0;
+    {
+        char *info = cmd(c, "INFO server");
+        const char *p = strstr(info, "process_id:");
+        if (p)
+            server_pid = (pid_t)atol(p + 11);
+        free(info);
+        if (server_pid > 0)
+            track(server_pid);
+    }
+    /* sequential writes, then pipelines from several clients at once */
+    for (int i = 0; i < 50; i++)
+        freeReplyObject(redisCommand(c, "SET k%d v%d", i, i));
+    redisContext *cs[4];
+    for (int k = 0; k < 4; k++)
+        cs[k] = conn(&s);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 100; i++)
+            redisAppendCommand(cs[k], "RPUSH p%d %d", k, i);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 100; i++) {
+            redisReply *r;
+            if (redisGetReply(cs[k], (void **)&r) == REDIS_OK)
+                freeReplyObject(r);
+        }
+    /* reads mixed with writes in one pipeline */
+    for (int i = 0; i < 20; i++) {
+        redisAppendCommand(c, "GET k%d", i);
+        redisAppendCommand(c, "INCR n");
+    }
+    for (int i = 0; i < 40; i++) {
+        redisReply *r;
+        if (redisGetReply(c, (void **)&r) == REDIS_OK)
+            freeReplyObject(r);
+    }
+    for (int k = 0; k < 4; k++)
+        redisFree(cs[k]);
+    redisFree(c);
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        untrack(server_pid);
+    }
+    /* strace exits once its tracee did, having written the whole trace */
+    long long deadline = harness_now_ms() + 20000;
+    while (harness_now_ms() < deadline && waitpid(pid, NULL, WNOHANG) != pid)
+        harness_sleep_ms(10);
+    if (harness_now_ms() >= deadline)
+        kill9(&s);
+    untrack(pid);
+
+    FILE *fp = fopen(trace, "r");
+    if (!fp) {
+        ok(0, "strace wrote a trace");
+        return;
+    }
+    char line[2048];
+    int pending = 0, violations = 0;
+    long aof_writes = 0, fsyncs = 0, replies = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        if (strstr(line, "resumed>") && !strstr(line, "write"))
+            continue;
+        int is_aof = strstr(line, "incr.aof>") != NULL;
+        int is_sock = strstr(line, "<TCP") != NULL || strstr(line, "<socket:[") != NULL;
+        if ((strstr(line, " write(") || strstr(line, " writev(")) && is_aof) {
+            aof_writes++;
+            pending = 1;
+        } else if ((strstr(line, " fdatasync(") || strstr(line, " fsync(")) && is_aof) {
+            fsyncs++;
+            pending = 0;
+        } else if ((strstr(line, " write(") || strstr(line, " writev(")) && is_sock) {
+            replies++;
+            if (pending)
+                violations++;
+        }
+    }
+    fclose(fp);
+    ok(aof_writes >= 50 && fsyncs >= 50 && replies >= 50,
+       "strace saw AOF writes (%ld), fdatasyncs (%ld) and replies (%ld)", aof_writes, fsyncs, replies);
+    is_int(violations, 0, "no reply was written while an AOF write awaited its fdatasync");
+    ok(fsyncs < 50 + 400 + 20, "group commit: %ld fdatasyncs for %d writes", fsyncs, 50 + 400 + 20);
+}
+
+/* ---- rewrite ------------------------------------------------------------------------- */
+
+static void test_rewrite(void)
+{
+    char dir[300];
+    make_dir(dir, sizeof(dir), "rewrite");
+    struct proc s;
+    const char *args[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
+    if (start_sluice(&s, dir, args) != 0) {
+        ok(0, "rewrite: server starts");
+        return;
+    }
+    redisContext *c = conn(&s);
+    char *r = cmd(c, "DEBUG POPULATE 300000 key 50");
+    free(r);
+    for (int i = 0; i < 100; i++)
+        freeReplyObject(redisCommand(c, "RPUSH biglist %d %d %d", i, i * 2, i * 3));
+    freeReplyObject(redisCommand(c, "SET withttl v PX 900000"));
+    r = cmd(c, "BGREWRITEAOF");
+    is_str(r, "Background append only file rewriting started", "BGREWRITEAOF starts a rewrite");
+    free(r);
+    r = cmd(c, "BGREWRITEAOF");
+    is_str(r, "ERR Background append only file rewriting already in progress",
+           "a second BGREWRITEAOF while one runs is refused");
+    free(r);
+    freeReplyObject(redisCommand(c, "SET during rewrite"));
+    ok(wait_base_seq(dir, 2, 60000) == 0, "the manifest switches to base seq 2");
+    char path[600];
+    snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
+    harness_sleep_ms(200);
+    ok(access(path, F_OK) != 0, "the history files are deleted after the switch");
+    freeReplyObject(redisCommand(c, "SET after rewrite"));
+    r = cmd(c, "INFO persistence");
+    ok(strstr(r, "aof_enabled:1\r\n") && strstr(r, "aof_rewrites:1\r\n") &&
+           strstr(r, "aof_last_bgrewrite_status:ok\r\n") && strstr(r, "aof_rewrite_in_progress:0\r\n") &&
+           strstr(r, "aof_current_size:") && strstr(r, "aof_delayed_fsync:0\r\n"),
+       "INFO persistence reports the AOF and its rewrite as Redis 7.0 does");
+    free(r);
+    char before[64], after[64];
+    digest(&s, before);
+    redisFree(c);
+    kill9(&s);
+    ok(start_sluice(&s, dir, args) == 0, "rewrite: restart");
+    digest(&s, after);
+    is_str(after, before, "rewrite: dataset identical after restart (base + incr)");
+
+    /* BGREWRITEAOF while BGSAVE runs: scheduled, then run after it */
+    c = conn(&s);
+    redisAppendCommand(c, "BGSAVE");
+    redisAppendCommand(c, "BGREWRITEAOF");
+    redisReply *r1 = NULL, *r2 = NULL;
+    redisGetReply(c, (void **)&r1);
+    redisGetReply(c, (void **)&r2);
+    if (r1 && r1->type == REDIS_REPLY_STATUS && !strcmp(r1->str, "Background saving started")) {
+        is_str(r2 ? r2->str : "(null)", "Background append only file rewriting scheduled",
+               "BGREWRITEAOF while BGSAVE runs is scheduled");
+        ok(wait_base_seq(dir, 3, 60000) == 0, "the scheduled rewrite runs once BGSAVE is done");
+    } else {
+        ok(1, "# SKIP BGSAVE unavailable (%s)", r1 && r1->str ? r1->str : "?");
+        ok(1, "# SKIP");
+    }
+    if (r1)
+        freeReplyObject(r1);
+    if (r2)
+        freeReplyObject(r2);
+
+    /* DEBUG LOADAOF reads back exactly what is in memory */
+    digest(&s, before);
+    r = cmd(c, "DEBUG LOADAOF");
+    is_str(r, "OK", "DEBUG LOADAOF");
+    free(r);
+    digest(&s, after);
+    is_str(after, before, "DEBUG LOADAOF: same digest after reloading the AOF");
+    redisFree(c);
+    kill9(&s);
+    ok(start_sluice(&s, dir, args) == 0, "restart after DEBUG LOADAOF");
+    digest(&s, after);
+    is_str(after, before, "DEBUG LOADAOF recorded nothing twice: same digest after a restart");
+    c = conn(&s);
+
+    /* automatic rewrite on growth */
+    r = cmd(c, "CONFIG SET auto-aof-rewrite-min-size 1mb");
+    free(r);
+    r = cmd(c, "CONFIG SET auto-aof-rewrite-percentage 5");
+    free(r);
+    for (int i = 0; i < 3000; i++)
+        redisAppendCommand(c, "SET auto%d %0500d", i, i);
+    for (int i = 0; i < 3000; i++) {
+        redisReply *rr;
+        if (redisGetReply(c, (void **)&rr) == REDIS_OK)
+            freeReplyObject(rr);
+    }
+    ok(wait_base_seq(dir, 4, 60000) == 0, "auto-aof-rewrite-percentage triggers a rewrite (base seq 4)");
+    digest(&s, before);
+    redisFree(c);
+    kill9(&s);
+    ok(start_sluice(&s, dir, args) == 0, "auto rewrite: restart");
+    digest(&s, after);
+    is_str(after, before, "auto rewrite: dataset identical after restart");
+    stop(&s);
+}
+
+static void test_enable_at_runtime(void)
+{
+    char dir[300];
+    make_dir(dir, sizeof(dir), "enable");
+    struct proc s;
+    const char *off[] = {"--appendonly", "no", NULL};
+    if (start_sluice(&s, dir, off) != 0) {
+        ok(0, "enable: server starts");
+        return;
+    }
+    redisContext *c = conn(&s);
+    freeReplyObject(redisCommand(c, "RPUSH before 1 2 3"));
+    freeReplyObject(redisCommand(c, "SET x y EX 5000"));
+    char *r = cmd(c, "CONFIG SET appendonly yes");
+    is_str(r, "OK", "CONFIG SET appendonly yes");
+    free(r);
+    freeReplyObject(redisCommand(c, "RPUSH after 4 5 6"));
+    ok(wait_base_seq(dir, 1, 30000) == 0, "enabling the AOF writes a base file and a manifest");
+    harness_sleep_ms(200);
+    freeReplyObject(redisCommand(c, "RPUSH after 7"));
+    char before[64], after[64];
+    digest(&s, before);
+    redisFree(c);
+    kill9(&s);
+    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "enable: restart with appendonly yes");
+    digest(&s, after);
+    is_str(after, before, "enable: writes before and after CONFIG SET appendonly yes are all there");
+    c = conn(&s);
+    r = cmd(c, "CONFIG SET appendonly no");
+    is_str(r, "OK", "CONFIG SET appendonly no");
+    free(r);
+    redisFree(c);
+    stop(&s);
+}
+
+static void test_fsync_modes(void)
+{
+    const char *modes[] = {"everysec", "no"};
+    for (int m = 0; m < 2; m++) {
+        char dir[300];
+        char name[32];
+        snprintf(name, sizeof(name), "fsync-%s", modes[m]);
+        make_dir(dir, sizeof(dir), name);
+        struct proc s;
+        const char *args[] = {"--appendonly", "yes", "--appendfsync", modes[m], NULL};
+        if (start_sluice(&s, dir, args) != 0) {
+            ok(0, "appendfsync %s: starts", modes[m]);
+            continue;
+        }
+        redisContext *c = conn(&s);
+        write_everything(c);
+        for (int i = 0; i < 2000; i++)
+            redisAppendCommand(c, "RPUSH big %d", i);
+        for (int i = 0; i < 2000; i++) {
+            redisReply *r;
+            if (redisGetReply(c, (void **)&r) == REDIS_OK)
+                freeReplyObject(r);
+        }
+        harness_sleep_ms(1200); /* everysec: at least one background fsync */
+        char *r = cmd(c, "CONFIG SET appendfsync always");
+        is_str(r, "OK", "appendfsync %s: CONFIG SET appendfsync always at runtime", modes[m]);
+        free(r);
+        freeReplyObject(redisCommand(c, "SET last one"));
+        redisFree(c);
+        char before[64], after[64];
+        digest(&s, before);
+        kill9(&s);
+        ok(start_sluice(&s, dir, args) == 0, "appendfsync %s: restart after SIGKILL", modes[m]);
+        digest(&s, after);
+        is_str(after, before, "appendfsync %s: dataset identical after restart", modes[m]);
+        stop(&s);
+    }
+}
+
+/* ---- loading -------------------------------------------------------------------------- */
+
+static void prepare_dir(char *dir, size_t len, const char *name)
+{
+    make_dir(dir, len, name);
+    struct proc s;
+    const char *args[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
+    if (start_sluice(&s, dir, args) != 0)
+        return;
+    redisContext *c = conn(&s);
+    freeReplyObject(redisCommand(c, "SET a 1"));
+    freeReplyObject(redisCommand(c, "RPUSH l x y"));
+    redisFree(c);
+    stop(&s);
+}
+
+static void test_loading(void)
+{
+    char dir[300], incr[600], log[600];
+    const char *trunc_yes[] = {"--appendonly", "yes", "--aof-load-truncated", "yes", NULL};
+    const char *trunc_no[] = {"--appendonly", "yes", "--aof-load-truncated", "no", NULL};
+
+    /* torn tail */
+    prepare_dir(dir, sizeof(dir), "torn");
+    last_incr(dir, incr, sizeof(incr));
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    const char torn[] = "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$5\r\nhel";
+    append_file(incr, torn, sizeof(torn) - 1);
+    struct proc s;
+    start_bin(&s, harness_server_path(), dir, trunc_no, 0);
+    is_int(wait_exit(&s, 20000), 1, "torn tail with aof-load-truncated no: refuses to start");
+    ok(file_contains(log, "Unexpected end of file reading the append only file"), "and says why");
+    ok(start_sluice(&s, dir, trunc_yes) == 0, "torn tail with aof-load-truncated yes: starts");
+    ok(file_contains(log, "!!! Warning: short read while loading the AOF file") &&
+           file_contains(log, "loaded anyway because aof-load-truncated is enabled"),
+       "the truncation is logged as Redis logs it");
+    redisContext *c = conn(&s);
+    char *v = cmd(c, "GET a");
+    is_str(v, "1", "data before the torn tail is loaded");
+    free(v);
+    v = cmd(c, "EXISTS b");
+    is_str(v, "0", "the torn command is not");
+    free(v);
+    freeReplyObject(redisCommand(c, "SET c 3"));
+    redisFree(c);
+    kill9(&s);
+    ok(start_sluice(&s, dir, trunc_no) == 0, "after the truncation the file loads strictly");
+    c = conn(&s);
+    v = cmd(c, "GET c");
+    is_str(v, "3", "writes after the truncation follow whole commands");
+    free(v);
+    redisFree(c);
+    stop(&s);
+
+    /* a torn tail followed only by an empty incremental file (a crash
+     * right after a rewrite started): still the end of the data */
+    prepare_dir(dir, sizeof(dir), "torn-then-empty");
+    last_incr(dir, incr, sizeof(incr));
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    append_file(incr, torn, sizeof(torn) - 1);
+    char mpath[600], empty_incr[600];
+    snprintf(mpath, sizeof(mpath), "%s/appendonlydir/appendonly.aof.manifest", dir);
+    snprintf(empty_incr, sizeof(empty_incr), "%s/appendonlydir/appendonly.aof.2.incr.aof", dir);
+    append_file(empty_incr, "", 0);
+    append_file(mpath, "file appendonly.aof.2.incr.aof seq 2 type i\n", 44);
+    ok(start_sluice(&s, dir, trunc_yes) == 0, "a torn tail before an empty last incremental file: starts");
+    c = conn(&s);
+    v = cmd(c, "GET a");
+    is_str(v, "1", "and loads the data before the torn tail");
+    free(v);
+    redisFree(c);
+    stop(&s);
+
+    /* MULTI without EXEC at the end */
+    prepare_dir(dir, sizeof(dir), "multi");
+    last_incr(dir, incr, sizeof(incr));
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    const char open_multi[] = "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n";
+    append_file(incr, open_multi, sizeof(open_multi) - 1);
+    ok(start_sluice(&s, dir, trunc_yes) == 0, "a transaction without EXEC at the end: starts");
+    ok(file_contains(log, "Revert incomplete MULTI/EXEC transaction"), "and logs the revert");
+    c = conn(&s);
+    v = cmd(c, "EXISTS m");
+    is_str(v, "0", "the incomplete transaction is not applied");
+    free(v);
+    redisFree(c);
+    stop(&s);
+
+    /* corruption in the middle */
+    prepare_dir(dir, sizeof(dir), "corrupt");
+    last_incr(dir, incr, sizeof(incr));
+    snprintf(log, sizeof(log), "%s/server.log", dir);
+    const char bad[] = "*2\r\n$3\r\nDEL\r\n$1\r\na\r\nGARBAGE\r\n*2\r\n$3\r\nDEL\r\n$1\r\nl\r\n";
+    append_file(incr, bad, sizeof(bad) - 1);
+    start_bin(&s, harness_server_path(), dir, trunc_yes, 0);
+    is_int(wait_exit(&s, 20000), 1, "corruption in the middle: refuses to start even with aof-load-truncated yes");
+    ok(file_contains(log, "Bad file format reading the append only file appendonly.aof.1.incr.aof at offset"),
+       "the message names the file and the offset");
+    ok(file_contains(log, "utils/sluice-check-aof"), "and the check tool");
+
+    /* the check tool on the same files */
+    char tool[512], shell[2200], out[600];
+    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    snprintf(out, sizeof(out), "%s/check.out", dir);
+    snprintf(shell, sizeof(shell), "'%s' --fix '%s/appendonlydir/appendonly.aof.manifest' > '%s' 2>&1", tool, dir,
+             out);
+    is_int(run_status(shell), 1, "sluice-check-aof --fix refuses to truncate a corruption in the middle");
+    ok(file_contains(out, "is not valid: corrupt at offset"), "and reports the offset");
+    prepare_dir(dir, sizeof(dir), "checkfix");
+    last_incr(dir, incr, sizeof(incr));
+    append_file(incr, torn, sizeof(torn) - 1);
+    snprintf(out, sizeof(out), "%s/check.out", dir);
+    snprintf(shell, sizeof(shell), "'%s' '%s/appendonlydir/appendonly.aof.manifest' > '%s' 2>&1", tool, dir, out);
+    is_int(run_status(shell), 1, "sluice-check-aof: a torn tail is invalid");
+    snprintf(shell, sizeof(shell), "'%s' --fix '%s/appendonlydir/appendonly.aof.manifest' > '%s' 2>&1", tool, dir,
+             out);
+    is_int(run_status(shell), 0, "sluice-check-aof --fix truncates the torn tail");
+    ok(file_contains(out, "Successfully truncated AOF"), "and says so");
+    ok(start_sluice(&s, dir, trunc_no) == 0, "the fixed directory loads with aof-load-truncated no");
+    stop(&s);
+
+    /* -LOADING while a big AOF loads */
+    make_dir(dir, sizeof(dir), "loading");
+    char adir[400];
+    snprintf(adir, sizeof(adir), "%s/appendonlydir", dir);
+    mkdir(adir, 0755);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/appendonly.aof.1.incr.aof", adir);
+    FILE *fp = fopen(path, "w");
+    for (int i = 0; i < 1000000; i++)
+        fprintf(fp, "*3\r\n$5\r\nRPUSH\r\n$5\r\nlist%d\r\n$8\r\n%08d\r\n", i % 10, i);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/appendonly.aof.manifest", adir);
+    fp = fopen(path, "w");
+    fprintf(fp, "file appendonly.aof.1.incr.aof seq 1 type i\n");
+    fclose(fp);
+    start_bin(&s, harness_server_path(), dir, trunc_no, 0);
+    int saw_loading = 0, saw_info = 0;
+    long long deadline = harness_now_ms() + 60000;
+    while (harness_now_ms() < deadline) {
+        c = conn(&s);
+        if (!c || c->err) {
+            if (c)
+                redisFree(c);
+            harness_sleep_ms(5);
+            continue;
+        }
+        /* until INFO says the load is over: each answer waits for the
+         * loader's next look at the clients (every 100 ms) */
+        /* pipelined: both are answered in the same look at the clients */
+        redisAppendCommand(c, "INFO persistence");
+        redisAppendCommand(c, "GET x");
+        redisReply *ri = NULL, *rg = NULL;
+        redisGetReply(c, (void **)&ri);
+        redisGetReply(c, (void **)&rg);
+        const char *info = ri && ri->str ? ri->str : "";
+        int done = strstr(info, "\nloading:0") != NULL; /* not async_loading */
+        if (strstr(info, "\nloading:1") && strstr(info, "loading_total_bytes:") &&
+            strstr(info, "loading_loaded_perc:"))
+            saw_info = 1;
+        if (rg && rg->type == REDIS_REPLY_ERROR && strncmp(rg->str, "LOADING", 7) == 0)
+            saw_loading = 1;
+        if (ri)
+            freeReplyObject(ri);
+        if (rg)
+            freeReplyObject(rg);
+        redisFree(c);
+        if (done)
+            break;
+        harness_sleep_ms(5);
+    }
+    ok(saw_loading, "commands get -LOADING while the AOF loads");
+    ok(saw_info, "INFO answers during loading: loading:1 and the loading_* progress fields");
+    c = conn(&s);
+    long long n = cmd_int(c, "LLEN list3");
+    is_int(n, 100000, "the whole AOF is loaded");
+    redisFree(c);
+    stop(&s);
+
+    /* old-style single file */
+    make_dir(dir, sizeof(dir), "upgrade");
+    snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nstyle\r\n");
+    fclose(fp);
+    ok(start_sluice(&s, dir, trunc_no) == 0, "an old-style appendonly.aof: starts");
+    c = conn(&s);
+    v = cmd(c, "GET old");
+    is_str(v, "style", "its data is loaded");
+    free(v);
+    freeReplyObject(redisCommand(c, "SET new one"));
+    redisFree(c);
+    snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof", dir);
+    ok(access(path, F_OK) == 0, "the file is moved into the AOF directory");
+    snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.manifest", dir);
+    ok(file_contains(path, "file appendonly.aof seq 1 type b"), "and becomes the manifest's base");
+    kill9(&s);
+    ok(start_sluice(&s, dir, trunc_no) == 0, "upgraded directory: restart");
+    c = conn(&s);
+    v = cmd(c, "GET new");
+    is_str(v, "one", "writes after the upgrade are kept");
+    free(v);
+    redisFree(c);
+    stop(&s);
+}
+
+/* ---- interchange: Sluice loads what redis-server wrote ------------------------------------- */
+
+static void test_load_redis_dir(void)
+{
+    const char *rs = redis_path();
+    if (!rs) {
+        ok(!getenv("SLUICE_REQUIRE_REDIS"), "redis-server not installed (skipped)");
+        return;
+    }
+    for (int preamble = 0; preamble < 2; preamble++) {
+        char dir[300];
+        make_dir(dir, sizeof(dir), preamble ? "from-redis-rdb" : "from-redis-aof");
+        struct proc r;
+        const char *rargs[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", preamble ? "yes" : "no", NULL};
+        if (start_bin(&r, rs, dir, rargs, 20000) != 0) {
+            ok(0, "redis-server starts");
+            continue;
+        }
+        redisContext *c = conn(&r);
+        write_everything(c);
+        freeReplyObject(redisCommand(c, "BGREWRITEAOF"));
+        harness_sleep_ms(500);
+        freeReplyObject(redisCommand(c, "RPUSH after-rewrite 1 2 3"));
+        freeReplyObject(redisCommand(c, "SET tail v PX 800000"));
+        redisFree(c);
+        char rd[64], sd[64];
+        digest(&r, rd);
+        stop(&r);
+        struct proc s;
+        const char *sargs[] = {"--appendonly", "yes", NULL};
+        if (start_sluice(&s, dir, sargs) != 0) {
+            char log[400];
+            snprintf(log, sizeof(log), "%s/server.log", dir);
+            ok(preamble && file_contains(log, "no RDB loader"), "Sluice loads redis-server's %s base",
+               preamble ? "RDB" : "AOF");
+            continue;
+        }
+        digest(&s, sd);
+        is_str(sd, rd, "Sluice loads an appendonlydir written by redis-server 7.0 (%s base): same digest",
+               preamble ? "RDB" : "AOF");
+        stop(&s);
+    }
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGSEGV, on_signal);
+    signal(SIGABRT, on_signal);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(topdir, sizeof(topdir), "%s/sluice-aof-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(topdir)) {
+        printf("Bail out! cannot create a temp dir\n");
+        return 1;
+    }
+    atexit(cleanup);
+    test_identity_and_layout(0);
+    test_identity_and_layout(1);
+    test_crash_durability();
+    test_strace_order();
+    test_rewrite();
+    test_enable_at_runtime();
+    test_fsync_modes();
+    test_loading();
+    test_load_redis_dir();
+    return tap_done();
+}
