@@ -268,7 +268,7 @@ int harness_run_expect_exit(const char *const *argv_tail, int timeout_ms, char *
 
 redisContext *harness_connect(const struct test_server *s)
 {
-    struct timeval tv = {10, 0};
+    struct timeval tv = {60, 0}; /* generous: CI machines are small and busy */
     redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
     if (c && !c->err)
         redisSetTimeout(c, tv);

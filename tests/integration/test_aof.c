@@ -233,7 +233,7 @@ static int wait_exit(struct proc *p, int ms)
 
 static redisContext *conn(struct proc *p)
 {
-    struct timeval tv = {10, 0};
+    struct timeval tv = {60, 0}; /* generous: CI machines are small and busy */
     redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
     if (c && !c->err)
         redisSetTimeout(c, tv);
