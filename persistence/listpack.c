@@ -287,6 +287,25 @@ int lp_iter_next(lp_iter *it, lp_entry *e)
         return 0;
     size_t avail = (size_t)(it->end - p); /* bytes before the terminator */
     unsigned char b = p[0];
+    if (b < 0xC0) {
+        /* The common shapes, a 7-bit integer or a string of up to 63
+         * bytes, have a one-byte back-length equal to the entry's size:
+         * the same checks as below, without the general decoding. */
+        size_t entrylen = b < 0x80 ? 1 : 1 + (size_t)(b & 0x3f);
+        if (entrylen + 1 > avail || p[entrylen] != entrylen)
+            return -1;
+        if (b < 0x80) {
+            e->str = NULL;
+            e->len = 0;
+            e->ival = b;
+        } else {
+            e->str = p + 1;
+            e->len = entrylen - 1;
+        }
+        it->p = p + entrylen + 1;
+        it->seen++;
+        return 1;
+    }
     size_t hdr, datalen = 0;
     e->str = NULL;
     e->len = 0;
@@ -344,6 +363,12 @@ int lp_iter_next(lp_iter *it, lp_entry *e)
     it->p = p + entrylen + bl;
     it->seen++;
     return 1;
+}
+
+int lp_count_matches(const unsigned char *lp, size_t seen)
+{
+    unsigned hdr_count = (unsigned)lp[4] | ((unsigned)lp[5] << 8);
+    return hdr_count == LP_HDR_NUMELE_UNKNOWN || hdr_count == seen;
 }
 
 int lp_validate(const unsigned char *lp, size_t size, size_t *count)

@@ -99,6 +99,9 @@ int lp_iter_init(lp_iter *it, const unsigned char *lp, size_t size);
 int lp_iter_next(lp_iter *it, lp_entry *e);
 /* Full validation (every entry, backlens, element count); *count gets the
  * number of entries.  1 when valid. */
+/* After iterating a listpack: whether its header's element count (when
+ * known) agrees with the entries seen. */
+int lp_count_matches(const unsigned char *lp, size_t seen);
 int lp_validate(const unsigned char *lp, size_t size, size_t *count);
 
 /* Parse a listpack string the way Redis's lpStringToInt64 decides whether

@@ -681,11 +681,13 @@ static struct value *load_quicklist(struct rdb_loader *l, int type)
             lp_iter it;
             lp_entry e;
             int rc = -1;
-            size_t n = 0;
-            /* lp_validate also checks the header's element count */
-            if (lp_validate((const unsigned char *)blob, len, &n) && lp_iter_init(&it, (const unsigned char *)blob, len)) {
+            /* one pass: every entry is checked as it is decoded, and a bad
+             * one drops the whole list, so no separate validation walk */
+            if (lp_iter_init(&it, (const unsigned char *)blob, len)) {
                 while ((rc = lp_iter_next(&it, &e)) == 1)
                     push_entry(log, &e);
+                if (rc == 0 && !lp_count_matches((const unsigned char *)blob, it.seen))
+                    rc = -1;
             }
             sstr_free(blob);
             if (rc != 0) {
