@@ -139,7 +139,10 @@ static void sort_generic(struct client *c, int readonly)
     }
     long long vectorlen = sv ? (long long)qlog_length(sv->u.ptr) : 0;
     long long start = limit_start < 0 ? 0 : limit_start;
-    long long end = limit_count < 0 ? vectorlen - 1 : start + limit_count - 1;
+    /* Redis computes start + count - 1 in wrapping arithmetic: keep its
+     * results for huge LIMITs without signed overflow */
+    long long end = limit_count < 0 ? vectorlen - 1
+                                    : (long long)((unsigned long long)start + (unsigned long long)limit_count - 1ULL);
     if (start >= vectorlen) {
         start = vectorlen - 1;
         end = vectorlen - 2;

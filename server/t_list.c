@@ -667,6 +667,12 @@ static void lmpop_generic(struct client *c, int numkeys_idx, int blocking)
     int where;
     if (arg_ll_range(c, &c->argv[numkeys_idx], 1, LONG_MAX, &numkeys, "numkeys should be greater than 0") < 0)
         return;
+    /* more keys than arguments can't leave room for LEFT|RIGHT (checked
+     * before adding, which could overflow) */
+    if (numkeys >= c->argc - numkeys_idx - 1) {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
     long long where_idx = numkeys_idx + numkeys + 1;
     if (where_idx >= c->argc) {
         reply_error(c, ERR_SYNTAX);
