@@ -19,6 +19,7 @@
  * where that is possible.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "mem.h"
@@ -34,14 +35,16 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 
 /* ---- groups ------------------------------------------------------------------ */
 
-/* Index of the group, or of where it would go (*found says which). */
-static size_t group_slot(const stream *s, const char *name, size_t len, int *found)
+/* Binary search over an array of pointers to structs kept sorted by an
+ * sstr name at name_off: the index of the name, or of where it would go
+ * (*found says which).  Groups and consumers are both kept this way. */
+static size_t name_slot(void *const *items, size_t n, size_t name_off, const char *name, size_t len, int *found)
 {
-    size_t lo = 0, hi = s->ngroups;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const sstr gn = s->groups[mid]->name;
-        int c = name_cmp(gn, sstr_len(gn), name, len);
+        const sstr item_name = *(const sstr *)((const char *)items[mid] + name_off);
+        int c = name_cmp(item_name, sstr_len(item_name), name, len);
         if (c == 0) {
             *found = 1;
             return mid;
@@ -53,6 +56,11 @@ static size_t group_slot(const stream *s, const char *name, size_t len, int *fou
     }
     *found = 0;
     return lo;
+}
+
+static size_t group_slot(const stream *s, const char *name, size_t len, int *found)
+{
+    return name_slot((void *const *)s->groups, s->ngroups, offsetof(stream_cg, name), name, len, found);
 }
 
 size_t stream_group_count(const stream *s) { return s->ngroups; }
@@ -183,22 +191,7 @@ size_t stream_cg_mem_usage(const struct stream_cg *g)
 
 static size_t consumer_slot(const stream_cg *g, const char *name, size_t len, int *found)
 {
-    size_t lo = 0, hi = g->nconsumers;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const sstr cn = g->consumers[mid]->name;
-        int c = name_cmp(cn, sstr_len(cn), name, len);
-        if (c == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = 0;
-    return lo;
+    return name_slot((void *const *)g->consumers, g->nconsumers, offsetof(stream_consumer, name), name, len, found);
 }
 
 size_t stream_consumer_count(const stream_cg *g) { return g->nconsumers; }
