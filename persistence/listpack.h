@@ -97,6 +97,13 @@ typedef struct lp_iter {
 int lp_iter_init(lp_iter *it, const unsigned char *lp, size_t size);
 /* 1: an entry in *e; 0: the end; -1: corrupt entry. */
 int lp_iter_next(lp_iter *it, lp_entry *e);
+/* Steps over bytes holding entries that the caller has read and checked
+ * itself (qlog_push_tail_listpack() does, for the common shapes). */
+static inline void lp_iter_advance(lp_iter *it, size_t bytes, size_t entries)
+{
+    it->p += bytes;
+    it->seen += entries;
+}
 /* Full validation (every entry, backlens, element count); *count gets the
  * number of entries.  1 when valid. */
 /* After iterating a listpack: whether its header's element count (when

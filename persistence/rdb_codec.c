@@ -580,15 +580,42 @@ static struct value *load_string_value(struct rdb_loader *l)
 
 static qlog *new_list(struct rdb_loader *l) { return qlog_create(l->o->list_fill ? l->o->list_fill : QLOG_FILL_DEFAULT); }
 
+static inline void entry_value(qlog_value *v, const lp_entry *e)
+{
+    v->str = (const char *)e->str;
+    v->len = e->len;
+    v->ival = e->ival;
+    v->is_int = e->str == NULL;
+    v->heap = NULL;
+}
+
 static void push_entry(qlog *log, const lp_entry *e)
 {
-    if (e->str) {
-        qlog_push_tail(log, e->str, e->len);
-    } else {
-        char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%lld", e->ival);
-        qlog_push_tail(log, buf, (size_t)n);
+    qlog_value v;
+    entry_value(&v, e);
+    qlog_push_tail_many(log, &v, 1);
+}
+
+/* Appends a quicklist node's listpack to the list, checking every entry as
+ * it goes (one pass: a bad entry drops the whole list, so there is no
+ * separate validation walk).  The common entry shapes are transcoded by
+ * the log in bulk; listpack.c decodes and checks the others.  more: bytes
+ * expected after this node, for sizing.  0, or -1 when corrupt. */
+static int push_listpack(qlog *log, const unsigned char *lp, size_t len, size_t more)
+{
+    lp_iter it;
+    lp_entry e;
+    int rc;
+    if (!lp_iter_init(&it, lp, len))
+        return -1;
+    for (;;) {
+        size_t n, used = qlog_push_tail_listpack(log, it.p, (size_t)(it.end - it.p), more, &n);
+        lp_iter_advance(&it, used, n);
+        if ((rc = lp_iter_next(&it, &e)) != 1)
+            break;
+        push_entry(log, &e);
     }
+    return rc == 0 && lp_count_matches(lp, it.seen) ? 0 : -1;
 }
 
 static int zl_push_cb(void *priv, const lp_entry *e)
@@ -678,17 +705,7 @@ static struct value *load_quicklist(struct rdb_loader *l, int type)
             continue;
         }
         if (type == RDB_TYPE_LIST_QUICKLIST_2) {
-            lp_iter it;
-            lp_entry e;
-            int rc = -1;
-            /* one pass: every entry is checked as it is decoded, and a bad
-             * one drops the whole list, so no separate validation walk */
-            if (lp_iter_init(&it, (const unsigned char *)blob, len)) {
-                while ((rc = lp_iter_next(&it, &e)) == 1)
-                    push_entry(log, &e);
-                if (rc == 0 && !lp_count_matches((const unsigned char *)blob, it.seen))
-                    rc = -1;
-            }
+            int rc = push_listpack(log, (const unsigned char *)blob, len, len * nodes);
             sstr_free(blob);
             if (rc != 0) {
                 rdb_fail(l, "Listpack integrity check failed");

@@ -448,8 +448,10 @@ int qlog_is_compact(const qlog *log)
 /* ---- ends ------------------------------------------------------------------------ */
 
 /* Everything a push can meet but room in the end segment: a segment that
- * must grow or move its entries, a full one, an empty log. */
-static void push_slow(qlog *log, const qenc *e, int end)
+ * must grow or move its entries, a full one, an empty log.  want: bytes
+ * the caller is about to push at this end (0: just e), so that a bulk
+ * append sizes the segment it grows or starts once. */
+static void push_slow(qlog *log, const qenc *e, int end, size_t want)
 {
     qidx *ix = &log->idx;
     qseg *s = end == QLOG_TAIL ? log->tail : log->head;
@@ -458,7 +460,12 @@ static void push_slow(qlog *log, const qenc *e, int end)
 
     sync_ends(log);
     if (s && (ix->keyed || seg_fits(log, s, e->size))) {
-        s = seg_reserve(log, s, e->size, end == QLOG_HEAD, 1);
+        size_t need = e->size;
+        if (want > need && !ix->keyed) {
+            size_t within = log->max_bytes - seg_prefix(log, s) - s->bytes;
+            need = want < within ? want : within;
+        }
+        s = seg_reserve(log, s, need, end == QLOG_HEAD, 1);
         if (end == QLOG_HEAD) {
             s->start -= (uint32_t)e->size;
             enc_write(s->data + s->start, e);
@@ -479,6 +486,8 @@ static void push_slow(qlog *log, const qenc *e, int end)
         put_seg(log, leaf, slot, seg_tidy(log, s, 0));
         room = log->max_bytes / 4;
     }
+    if (want > room)
+        room = want < log->max_bytes ? want : log->max_bytes;
     s = new_seg_with(log, NULL, NULL, 0, e, room, end == QLOG_HEAD);
     if (end == QLOG_HEAD)
         index_insert(log, ix->first, 0, s, NULL, NULL);
@@ -530,7 +539,204 @@ void qlog_push_tail(qlog *log, const void *str, size_t len)
         log->count++;
         return;
     }
-    push_slow(log, &e, QLOG_TAIL);
+    push_slow(log, &e, QLOG_TAIL, 0);
+}
+
+/* Encodes v as qlog_push_tail() would encode its bytes; integers skip the
+ * round trip through decimal. */
+static inline void enc_value(qenc *e, const qlog_value *v)
+{
+    if (v->is_int)
+        enc_int(e, v->ival);
+    else
+        enc_prepare(e, v->str, v->len);
+}
+
+/* Encoded bytes of the values from v on, counted up to cap at most. */
+static size_t encoded_upto(const qlog_value *v, size_t n, size_t cap)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < n && sum < cap; i++) {
+        if (!v[i].is_int && plain_short((const unsigned char *)v[i].str, v[i].len)) {
+            sum += v[i].len + 2;
+        } else {
+            qenc e;
+            enc_value(&e, &v[i]);
+            sum += e.size;
+        }
+    }
+    return sum;
+}
+
+/* The loaders' append: one call per batch, the tail segment's fields held
+ * in locals across the batch, and a segment grown or started at once to
+ * the size the rest of the batch needs (within the fill), instead of by
+ * half at a time as single pushes grow it. */
+void qlog_push_tail_many(qlog *log, const qlog_value *vals, size_t n)
+{
+    size_t i = 0;
+    assert(!log->idx.keyed);
+    while (i < n) {
+        qseg *t = log->tail;
+        if (t) {
+            unsigned char *base = t->data + t->start;
+            size_t bytes = t->bytes, count = t->count;
+            size_t limit = t->cap - t->start; /* room, then the fill */
+            if (limit > log->max_bytes)
+                limit = log->max_bytes;
+            for (; i < n && count < log->max_count; i++) {
+                const qlog_value *v = &vals[i];
+                const unsigned char *str = (const unsigned char *)v->str;
+                if (!v->is_int && plain_short(str, v->len)) {
+                    size_t len = v->len;
+                    if (bytes + len + 2 > limit)
+                        break;
+                    unsigned char *d = base + bytes;
+                    d[0] = d[len + 1] = (unsigned char)(ENC_STR + len);
+                    memcpy(d + 1, str, len);
+                    bytes += len + 2;
+                } else {
+                    qenc e;
+                    enc_value(&e, v);
+                    if (bytes + e.size > limit)
+                        break;
+                    enc_write(base + bytes, &e);
+                    bytes += e.size;
+                }
+                count++;
+            }
+            log->count += count - t->count;
+            t->bytes = (uint32_t)bytes;
+            t->count = (uint32_t)count;
+            if (i == n)
+                return;
+        }
+        qenc e;
+        enc_value(&e, &vals[i]);
+        push_slow(log, &e, QLOG_TAIL, encoded_upto(vals + i, n - i, log->max_bytes));
+        i++;
+    }
+}
+
+/* The loaders' fast path for Redis's packed nodes.  A listpack entry of
+ * the two shapes handled here is <code> [data] <backlen>, where backlen is
+ * the size of code+data in one byte:
+ *     0xxxxxxx             integer 0..127       -> the same byte here
+ *     10llllll <l bytes>   string of 0..63      -> 0x80+l data 0x80+l
+ * so each is checked and rewritten in place of the tail segment, with no
+ * decoding into values.  The first entry of another shape, a string that
+ * might be a decimal integer (it must be stored as one), or a malformed
+ * entry stops the loop: the caller decodes it in full (and rejects it when
+ * malformed) and goes on after it. */
+/* memcpy() of a short, variable length, as a few fixed-size moves: gcc
+ * turns the call into `rep movsb`, whose start-up dwarfs a 16-byte copy. */
+static inline void copy_short(unsigned char *d, const unsigned char *s, size_t n)
+{
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 < n; i += 16)
+            memcpy(d + i, s + i, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
+/* The listpack entry at p if it is of the two shapes above (and well
+ * formed, and not a string that may be a decimal integer) as a qenc:
+ * its size in the listpack, or 0. */
+static size_t lp_short_entry(const unsigned char *p, const unsigned char *end, qenc *e)
+{
+    unsigned b = p[0];
+    if (b < 0x80) {
+        if (end - p < 2 || p[1] != 1)
+            return 0;
+        enc_int(e, b);
+        return 2;
+    }
+    size_t l = b & 0x3f;
+    if (b >= 0xC0 || (size_t)(end - p) < l + 2 || p[l + 1] != l + 1 || !plain_short(p + 1, l))
+        return 0;
+    e->str = (const char *)p + 1;
+    e->slen = l;
+    e->head[0] = e->tail[0] = (unsigned char)(ENC_STR + l);
+    e->hlen = e->tlen = 1;
+    e->size = l + 2;
+    return l + 2;
+}
+
+size_t qlog_push_tail_listpack(qlog *log, const unsigned char *lp, size_t len, size_t more,
+                               size_t *appended)
+{
+    const unsigned char *p = lp, *end = lp + len;
+    size_t added = 0;
+    assert(!log->idx.keyed);
+    while (p < end) {
+        qseg *t = log->tail;
+        if (t) {
+            unsigned char *base = t->data + t->start;
+            size_t bytes = t->bytes, count = t->count;
+            size_t limit = t->cap - t->start; /* room, then the fill */
+            if (limit > log->max_bytes)
+                limit = log->max_bytes;
+            size_t room = limit > bytes ? limit - bytes : 0;
+            size_t left = count < log->max_count ? log->max_count - count : 0, left0 = left;
+            unsigned char *d = base + bytes;
+            int full = 0;
+            while (p < end) {
+                unsigned b = p[0];
+                if (!left || room < (b < 0x80 ? 1 : (b & 0x3f) + 2u)) {
+                    full = 1;
+                    break;
+                }
+                if (b < 0x80) {
+                    if (end - p < 2 || p[1] != 1)
+                        break;
+                    *d++ = (unsigned char)b;
+                    room--;
+                    p += 2;
+                } else {
+                    size_t l = b & 0x3f;
+                    if (b >= 0xC0 || (size_t)(end - p) < l + 2 || p[l + 1] != l + 1 ||
+                        (l && l <= 20 && ((unsigned)(p[1] - '0') <= 9u || p[1] == '-')))
+                        break;
+                    /* code and data as they are (0x80 + l is b), then the
+                     * code again in place of the backlen */
+                    copy_short(d, p, l + 1);
+                    d[l + 1] = (unsigned char)b;
+                    d += l + 2;
+                    room -= l + 2;
+                    p += l + 2;
+                }
+                left--;
+            }
+            bytes = (size_t)(d - base);
+            count += left0 - left;
+            added += count - t->count;
+            log->count += count - t->count;
+            t->bytes = (uint32_t)bytes;
+            t->count = (uint32_t)count;
+            if (!full)
+                break;
+        }
+        /* The tail is full (or there is none): the next entry goes through
+         * push_slow(), with what is left as the hint for sizing. */
+        qenc e;
+        size_t sz = lp_short_entry(p, end, &e);
+        if (!sz)
+            break;
+        p += sz;
+        push_slow(log, &e, QLOG_TAIL, (size_t)(end - p) + e.size + more);
+        added++;
+    }
+    *appended = added;
+    return (size_t)(p - lp);
 }
 
 void qlog_push_head(qlog *log, const void *str, size_t len)
@@ -558,7 +764,7 @@ void qlog_push_head(qlog *log, const void *str, size_t len)
         log->count++;
         return;
     }
-    push_slow(log, &e, QLOG_HEAD);
+    push_slow(log, &e, QLOG_HEAD, 0);
 }
 
 static void copy_out(qlog_value *v, const unsigned char *p, char *buf, size_t bufsize)
@@ -695,9 +901,9 @@ static void insert_inner(qlog *log, size_t pos, const qenc *e)
 static void insert_pos(qlog *log, size_t pos, const qenc *e)
 {
     if (pos == 0)
-        push_slow(log, e, QLOG_HEAD);
+        push_slow(log, e, QLOG_HEAD, 0);
     else if (pos == log->count)
-        push_slow(log, e, QLOG_TAIL);
+        push_slow(log, e, QLOG_TAIL, 0);
     else
         insert_inner(log, pos, e);
 }

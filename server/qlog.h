@@ -109,6 +109,21 @@ void qlog_push_tail(qlog *log, const void *s, size_t len);
 int qlog_pop_head(qlog *log, qlog_value *v, char *buf, size_t bufsize);
 int qlog_pop_tail(qlog *log, qlog_value *v, char *buf, size_t bufsize);
 void qlog_value_release(qlog_value *v);
+/* Appends n values (strings, or integers when is_int) at the tail, as n
+ * qlog_push_tail() calls would, but faster: for loaders.  Not on keyed
+ * logs. */
+void qlog_push_tail_many(qlog *log, const qlog_value *v, size_t n);
+/* Appends entries given in Redis's listpack encoding (the bytes of a
+ * listpack between its header and its terminator), from the first on, for
+ * as long as they are 7-bit integers or strings of up to 63 bytes that
+ * cannot be read as integers: the common shapes, transcoded without
+ * decoding.  Stops before any other entry, or a malformed one: returns the
+ * bytes consumed and sets *appended; the caller decodes the entry it
+ * stopped at and goes on after it.  more: bytes the caller expects to
+ * append after these (0 if unknown), to size segments once.  Not on keyed
+ * logs. */
+size_t qlog_push_tail_listpack(qlog *log, const unsigned char *lp, size_t len, size_t more,
+                               size_t *appended);
 
 /* Positions.  Return 0 (and change nothing) when idx is out of range. */
 int qlog_index(const qlog *log, long long idx, qlog_value *v);

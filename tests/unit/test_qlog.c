@@ -755,6 +755,192 @@ static void test_deep_index(void)
     qlog_free(log);
 }
 
+/* ---- bulk appends (the loaders' paths) ------------------------------------------- */
+
+/* A listpack entry, written here independently of the server's code:
+ * canonical integers of the two small widths, or strings of up to 4095
+ * bytes; as_string keeps a numeric-looking string a string, as a crafted
+ * file may. */
+static size_t lp_put(unsigned char *p, const char *s, size_t len, int as_string)
+{
+    long long v;
+    char *endp;
+    size_t n;
+    int canon = 0;
+    if (!as_string && len && len < 20) {
+        char tmp[24];
+        memcpy(tmp, s, len);
+        tmp[len] = '\0';
+        v = strtoll(tmp, &endp, 10);
+        char back[24];
+        snprintf(back, sizeof(back), "%lld", v);
+        canon = *endp == '\0' && strcmp(back, tmp) == 0;
+    }
+    if (canon && v >= 0 && v <= 127) {
+        p[0] = (unsigned char)v;
+        n = 1;
+    } else if (canon && v >= -4096 && v <= 4095) {
+        unsigned u = (unsigned)v & 0x1fff;
+        p[0] = (unsigned char)(0xC0 | (u >> 8));
+        p[1] = (unsigned char)u;
+        n = 2;
+    } else if (len <= 63) {
+        p[0] = (unsigned char)(0x80 | len);
+        memcpy(p + 1, s, len);
+        n = 1 + len;
+    } else {
+        p[0] = (unsigned char)(0xE0 | (len >> 8));
+        p[1] = (unsigned char)len;
+        memcpy(p + 2, s, len);
+        n = 2 + len;
+    }
+    /* backlen: n < 128 in one byte, else two (high byte first) */
+    if (n < 128) {
+        p[n] = (unsigned char)n;
+        return n + 1;
+    }
+    p[n] = (unsigned char)(n >> 7);
+    p[n + 1] = (unsigned char)((n & 127) | 128);
+    return n + 2;
+}
+
+/* Decodes the entry at p (of the shapes lp_put() writes) into *v. */
+static size_t lp_get(const unsigned char *p, qlog_value *v)
+{
+    size_t n;
+    memset(v, 0, sizeof(*v));
+    if (p[0] < 0x80) {
+        v->is_int = 1, v->ival = p[0], n = 1;
+    } else if (p[0] < 0xC0) {
+        v->str = (const char *)p + 1, v->len = p[0] & 0x3f, n = 1 + v->len;
+    } else if (p[0] < 0xE0) {
+        unsigned u = ((unsigned)(p[0] & 0x1f) << 8) | p[1];
+        v->is_int = 1, v->ival = u >= 4096 ? (long long)u - 8192 : (long long)u, n = 2;
+    } else {
+        v->len = ((size_t)(p[0] & 0x0f) << 8) | p[1], v->str = (const char *)p + 2, n = 2 + v->len;
+    }
+    return n + (n < 128 ? 1 : 2);
+}
+
+/* What rdb_codec.c does with a node: the log's fast path, then one entry
+ * decoded here, until the end.  Returns the bytes consumed. */
+static size_t lp_load(qlog *log, const unsigned char *lp, size_t len, size_t more, size_t *count)
+{
+    size_t off = 0, total = 0;
+    while (off < len) {
+        size_t n;
+        off += qlog_push_tail_listpack(log, lp + off, len - off, more, &n);
+        total += n;
+        if (off == len)
+            break;
+        qlog_value v;
+        off += lp_get(lp + off, &v);
+        qlog_push_tail_many(log, &v, 1);
+        total++;
+    }
+    *count = total;
+    return off;
+}
+
+static void test_bulk_append(void)
+{
+    static const int fills[] = {-2, -1, 1, 3, 100};
+    char big[300];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)('a' + i % 26);
+    unsigned char *lp = mem_alloc(1 << 20);
+    srand(7);
+    for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++) {
+        for (int prefill = 0; prefill < 2; prefill++) {
+            qlog *ref = qlog_create(fills[f]), *log = qlog_create(fills[f]);
+            if (prefill) { /* a tail segment with room already there */
+                qlog_push_tail(ref, "x", 1);
+                qlog_push_tail(log, "x", 1);
+            }
+            size_t len = 0, n = 0;
+            char val[400];
+            for (int i = 0; i < 3000; i++) {
+                size_t vl;
+                int as_string = 0;
+                switch (rand() % 9) {
+                case 0: vl = (size_t)snprintf(val, sizeof(val), "%d", rand() % 128); break;
+                case 1: vl = (size_t)snprintf(val, sizeof(val), "%d", rand() % 8000 - 4000); break;
+                case 2: vl = 0; break;
+                case 3: vl = (size_t)(rand() % 64); memcpy(val, big, vl); break;
+                case 4: vl = (size_t)(64 + rand() % 236); memcpy(val, big, vl); break;
+                case 5: /* numeric-looking strings the log must store as integers */
+                    vl = (size_t)snprintf(val, sizeof(val), "%d", rand() % 1000 - 500);
+                    as_string = 1;
+                    break;
+                case 6: vl = 3; memcpy(val, rand() % 2 ? "007" : "-0x", 3); as_string = 1; break;
+                default: vl = 16; memcpy(val, "vvvvvvvvvvvvvvvv", 16); break;
+                }
+                qlog_push_tail(ref, val, vl);
+                len += lp_put(lp + len, val, vl, as_string);
+                n++;
+            }
+            size_t got, used = lp_load(log, lp, len, prefill ? 0 : 100000, &got);
+            ok(used == len && got == n, "fill %d%s: the whole listpack is appended", fills[f],
+               prefill ? ", onto a tail" : "");
+            ok(qlog_verify(log) == 0, "fill %d%s: verify", fills[f], prefill ? ", onto a tail" : "");
+            int same = qlog_length(log) == qlog_length(ref);
+            qlog_iter a, b;
+            qlog_value va, vb;
+            char ba[QLOG_INT_BUFSIZE], bb[QLOG_INT_BUFSIZE];
+            qlog_iter_init(&a, log, 0, QLOG_FORWARD);
+            qlog_iter_init(&b, ref, 0, QLOG_FORWARD);
+            while (same && qlog_iter_next(&a, &va) && qlog_iter_next(&b, &vb)) {
+                size_t la, lb;
+                const char *pa = qlog_value_bytes(&va, ba, &la), *pb = qlog_value_bytes(&vb, bb, &lb);
+                same = va.is_int == vb.is_int && la == lb && memcmp(pa, pb, la) == 0;
+            }
+            ok(same, "fill %d%s: the same entries, encoded the same, as single pushes", fills[f],
+               prefill ? ", onto a tail" : "");
+            if (fills[f] < 0)
+                ok(qlog_mem_usage(log) <= qlog_mem_usage(ref) + 8192,
+                   "fill %d: no more memory than single pushes (%zu vs %zu)", fills[f],
+                   qlog_mem_usage(log), qlog_mem_usage(ref));
+            qlog_free(ref);
+            qlog_free(log);
+        }
+    }
+
+    /* It stops before what it does not take, having appended what came before. */
+    qlog *log = qlog_create(QLOG_FILL_DEFAULT);
+    size_t len = 0, n;
+    len += lp_put(lp + len, "abc", 3, 0);
+    len += lp_put(lp + len, "5", 1, 0);
+    size_t bad = len;
+    len += lp_put(lp + len, "hello", 5, 0);
+    lp[len - 1] = 9; /* a backlen that does not match */
+    ok(qlog_push_tail_listpack(log, lp, len, 0, &n) == bad && n == 2 && qlog_length(log) == 2,
+       "stops at a wrong backlen");
+    ok(qlog_push_tail_listpack(log, lp + bad, 4, 0, &n) == 0 && n == 0,
+       "stops at an entry cut short");
+    lp[0] = 0xF5; /* not an encoding */
+    ok(qlog_push_tail_listpack(log, lp, 1, 0, &n) == 0 && n == 0, "stops at a bad code");
+    ok(qlog_verify(log) == 0 && at_is(log, 0, "abc") && at_is(log, 1, "5"), "what came before is there");
+    qlog_free(log);
+
+    /* Many values at once: integers go in without a trip through decimal,
+     * and a canonical decimal string still becomes an integer. */
+    log = qlog_create(3);
+    qlog *ref = qlog_create(3);
+    qlog_value vals[5] = {{.is_int = 1, .ival = -5}, {.str = "42", .len = 2}, {.str = "042", .len = 3},
+                          {.is_int = 1, .ival = LLONG_MIN}, {.str = "", .len = 0}};
+    const char *const want[] = {"-5", "42", "042", "-9223372036854775808", ""};
+    for (int i = 0; i < 5; i++)
+        qlog_push_tail(ref, want[i], strlen(want[i]));
+    qlog_push_tail_many(log, vals, 5);
+    qlog_value v;
+    ok(log_is(log, want, 5) && qlog_verify(log) == 0 && qlog_index(log, 1, &v) && v.is_int,
+       "push_tail_many: values, in order, canonical");
+    ok(qlog_bytes(log) == qlog_bytes(ref) && qlog_segments(log) == 2, "push_tail_many: same bytes, fill kept");
+    qlog_free(log);
+    qlog_free(ref);
+    mem_free(lp);
+}
+
 /* ---- randomized driver --------------------------------------------------------------- */
 
 static uint64_t rng_state;
@@ -1422,6 +1608,7 @@ int main(void)
     test_keyed();
     test_queue_patterns();
     test_deep_index();
+    test_bulk_append();
     test_random();
     test_memory();
     is_int(mem_used(), start_mem, "no memory leaked");
