@@ -568,6 +568,13 @@ static size_t encoded_upto(const qlog_value *v, size_t n, size_t cap)
     return sum;
 }
 
+/* How far the tail's entries may reach: its room, then the fill. */
+static inline size_t tail_limit(const qlog *log, const qseg *t)
+{
+    size_t limit = t->cap - t->start;
+    return limit > log->max_bytes ? log->max_bytes : limit;
+}
+
 /* The loaders' append: one call per batch, the tail segment's fields held
  * in locals across the batch, and a segment grown or started at once to
  * the size the rest of the batch needs (within the fill), instead of by
@@ -580,10 +587,7 @@ void qlog_push_tail_many(qlog *log, const qlog_value *vals, size_t n)
         qseg *t = log->tail;
         if (t) {
             unsigned char *base = t->data + t->start;
-            size_t bytes = t->bytes, count = t->count;
-            size_t limit = t->cap - t->start; /* room, then the fill */
-            if (limit > log->max_bytes)
-                limit = log->max_bytes;
+            size_t bytes = t->bytes, count = t->count, limit = tail_limit(log, t);
             for (; i < n && count < log->max_count; i++) {
                 const qlog_value *v = &vals[i];
                 const unsigned char *str = (const unsigned char *)v->str;
@@ -628,13 +632,17 @@ void qlog_push_tail_many(qlog *log, const qlog_value *vals, size_t n)
  * might be a decimal integer (it must be stored as one), or a malformed
  * entry stops the loop: the caller decodes it in full (and rejects it when
  * malformed) and goes on after it. */
-/* memcpy() of a short, variable length, as a few fixed-size moves: gcc
- * turns the call into `rep movsb`, whose start-up dwarfs a 16-byte copy. */
+/* memcpy() of up to 64 bytes as two overlapping fixed-size moves: gcc
+ * turns a variable-length call into `rep movsb`, whose start-up dwarfs a
+ * 16-byte copy. */
 static inline void copy_short(unsigned char *d, const unsigned char *s, size_t n)
 {
-    if (n >= 16) {
-        for (size_t i = 0; i + 16 < n; i += 16)
-            memcpy(d + i, s + i, 16);
+    assert(n <= 64);
+    if (n >= 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(d, s, 16);
         memcpy(d + n - 16, s + n - 16, 16);
     } else if (n >= 8) {
         memcpy(d, s, 8);
@@ -681,31 +689,22 @@ size_t qlog_push_tail_listpack(qlog *log, const unsigned char *lp, size_t len, s
         qseg *t = log->tail;
         if (t) {
             unsigned char *base = t->data + t->start;
-            size_t bytes = t->bytes, count = t->count;
-            size_t limit = t->cap - t->start; /* room, then the fill */
-            if (limit > log->max_bytes)
-                limit = log->max_bytes;
+            size_t bytes = t->bytes, count = t->count, limit = tail_limit(log, t);
             size_t room = limit > bytes ? limit - bytes : 0;
             size_t left = count < log->max_count ? log->max_count - count : 0, left0 = left;
             unsigned char *d = base + bytes;
             int full = 0;
-            while (p < end) {
+            while (p < end && left) {
                 unsigned b = p[0];
-                if (!left || room < (b < 0x80 ? 1 : (b & 0x3f) + 2u)) {
-                    full = 1;
-                    break;
-                }
-                if (b < 0x80) {
-                    if (end - p < 2 || p[1] != 1)
-                        break;
-                    *d++ = (unsigned char)b;
-                    room--;
-                    p += 2;
-                } else {
+                if ((b & 0xC0) == 0x80) {
                     size_t l = b & 0x3f;
-                    if (b >= 0xC0 || (size_t)(end - p) < l + 2 || p[l + 1] != l + 1 ||
+                    if ((size_t)(end - p) < l + 2 || p[l + 1] != l + 1 ||
                         (l && l <= 20 && ((unsigned)(p[1] - '0') <= 9u || p[1] == '-')))
                         break;
+                    if (l + 2 > room) {
+                        full = 1;
+                        break;
+                    }
                     /* code and data as they are (0x80 + l is b), then the
                      * code again in place of the backlen */
                     copy_short(d, p, l + 1);
@@ -713,9 +712,23 @@ size_t qlog_push_tail_listpack(qlog *log, const unsigned char *lp, size_t len, s
                     d += l + 2;
                     room -= l + 2;
                     p += l + 2;
+                } else if (b < 0x80) {
+                    if (end - p < 2 || p[1] != 1)
+                        break;
+                    if (!room) {
+                        full = 1;
+                        break;
+                    }
+                    *d++ = (unsigned char)b;
+                    room--;
+                    p += 2;
+                } else {
+                    break;
                 }
                 left--;
             }
+            if (!left && p < end)
+                full = 1;
             bytes = (size_t)(d - base);
             count += left0 - left;
             added += count - t->count;
