@@ -699,7 +699,7 @@ size_t qlog_push_tail_listpack(qlog *log, const unsigned char *lp, size_t len, s
                 if ((b & 0xC0) == 0x80) {
                     size_t l = b & 0x3f;
                     if ((size_t)(end - p) < l + 2 || p[l + 1] != l + 1 ||
-                        (l && l <= 20 && ((unsigned)(p[1] - '0') <= 9u || p[1] == '-')))
+                        !plain_short(p + 1, l))
                         break;
                     if (l + 2 > room) {
                         full = 1;
