@@ -32,4 +32,13 @@ const char *mem_allocator_name(void);
 /* Resident set size of the process, from /proc (0 when unknown). */
 size_t mem_rss(void);
 
+/* Bulk loads: between begin and end, the calling (main) thread's fresh
+ * memory is faulted in by a helper thread running ahead of it
+ * (mem_prefault.c).  Nesting is not supported; a second begin is ignored.
+ * mem_prefault_populated() counts the bytes the helper has populated
+ * since the process started. */
+void mem_prefault_begin(void);
+void mem_prefault_end(void);
+size_t mem_prefault_populated(void);
+
 #endif
