@@ -728,11 +728,16 @@ void loading_start(long long total_bytes)
     loading.start_us = ustime();
     loading.total = total_bytes;
     loading.loaded = 0;
+    mem_prefault_begin(); /* the dataset's page faults go to the idle core */
 }
 
 void loading_progress(long long loaded_bytes) { loading.loaded = loaded_bytes; }
 
-void loading_end(void) { srv.loading = 0; }
+void loading_end(void)
+{
+    mem_prefault_end();
+    srv.loading = 0;
+}
 
 void aof_info_append(sstr *out)
 {
