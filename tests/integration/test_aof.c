@@ -35,210 +35,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proc.h"
 #include "tap.h"
-
-/* ---- processes -------------------------------------------------------------- */
-
-struct proc {
-    pid_t pid;
-    int port;
-    char dir[400];
-};
-
-#define MAX_PROCS 16
-static pid_t live[MAX_PROCS];
-static char topdir[256];
-
-static void kill_live(void)
-{
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (live[i] > 0) {
-            kill(live[i], SIGKILL);
-            waitpid(live[i], NULL, 0);
-            live[i] = 0;
-        }
-}
-
-static void cleanup(void)
-{
-    kill_live();
-    if (topdir[0] && !getenv("SLUICE_KEEP_TEST_DIRS")) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", topdir);
-        if (system(cmd) != 0) {
-        }
-    }
-}
-
-static void on_signal(int sig)
-{
-    kill_live();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void track(pid_t pid)
-{
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (live[i] == 0) {
-            live[i] = pid;
-            return;
-        }
-}
-
-static void untrack(pid_t pid)
-{
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (live[i] == pid)
-            live[i] = 0;
-}
-
-static const char *redis_path(void)
-{
-    const char *p = getenv("REDIS_SERVER");
-    if (p && *p)
-        return p;
-    if (access("/usr/bin/redis-server", X_OK) == 0)
-        return "/usr/bin/redis-server";
-    return NULL;
-}
-
-static void tool_path(char *out, size_t len, const char *rel)
-{
-    const char *b = getenv("SLUICE_BUILDDIR");
-    snprintf(out, len, "%s/%s", b && *b ? b : ".", rel);
-}
-
-static void make_dir(char *out, size_t len, const char *name)
-{
-    snprintf(out, len, "%s/%s", topdir, name);
-    mkdir(out, 0755);
-}
-
-/* Start binary on dir with extra "--name value" args (NULL-terminated).
- * wait_ms: how long to wait for a PING that is not -LOADING (0: don't). */
-static int start_bin(struct proc *p, const char *bin, const char *dir, const char *const *extra, int wait_ms)
-{
-    p->port = harness_free_port();
-    snprintf(p->dir, sizeof(p->dir), "%s", dir);
-    char port[16], log[400];
-    snprintf(port, sizeof(port), "%d", p->port);
-    snprintf(log, sizeof(log), "%s/%s.log", dir, strstr(bin, "redis") ? "redis" : "server");
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = "--port";
-    argv[n++] = port;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--logfile";
-    argv[n++] = log;
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--enable-debug-command";
-    argv[n++] = "yes";
-    for (int i = 0; extra && extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    p->pid = pid;
-    track(pid);
-    if (!wait_ms)
-        return 0;
-    long long deadline = harness_now_ms() + wait_ms;
-    while (harness_now_ms() < deadline) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            untrack(pid);
-            p->pid = 0;
-            return -1;
-        }
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int okk = r && r->type == REDIS_REPLY_STATUS;
-            if (r)
-                freeReplyObject(r);
-            redisFree(c);
-            if (okk)
-                return 0;
-        } else if (c) {
-            redisFree(c);
-        }
-        harness_sleep_ms(20);
-    }
-    return -1;
-}
-
-static int start_sluice(struct proc *p, const char *dir, const char *const *extra)
-{
-    return start_bin(p, harness_server_path(), dir, extra, 60000);
-}
-
-static void kill9(struct proc *p)
-{
-    if (p->pid <= 0)
-        return;
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    untrack(p->pid);
-    p->pid = 0;
-}
-
-/* SIGTERM and wait; returns the exit status (-1 when it had to be killed). */
-static int stop(struct proc *p)
-{
-    if (p->pid <= 0)
-        return -1;
-    kill(p->pid, SIGTERM);
-    long long deadline = harness_now_ms() + 20000;
-    int st = -1;
-    while (harness_now_ms() < deadline) {
-        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-            untrack(p->pid);
-            p->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        }
-        harness_sleep_ms(10);
-    }
-    kill9(p);
-    return -1;
-}
-
-/* Wait for a started server to exit by itself; its status, or -2. */
-static int wait_exit(struct proc *p, int ms)
-{
-    long long deadline = harness_now_ms() + ms;
-    int st;
-    while (harness_now_ms() < deadline) {
-        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-            untrack(p->pid);
-            p->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        }
-        harness_sleep_ms(10);
-    }
-    return -2;
-}
-
-static redisContext *conn(struct proc *p)
-{
-    struct timeval tv = {60, 0}; /* generous: CI machines are small and busy */
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
-    if (c && !c->err)
-        redisSetTimeout(c, tv);
-    return c;
-}
 
 static char *cmd(redisContext *c, const char *fmt, ...)
 {
@@ -276,7 +74,7 @@ static long long cmd_int(redisContext *c, const char *fmt, ...)
 
 static void digest(struct proc *p, char out[64])
 {
-    redisContext *c = conn(p);
+    redisContext *c = proc_conn(p);
     char *d = c && !c->err ? cmd(c, "DEBUG DIGEST") : strdup("(no connection)");
     snprintf(out, 64, "%s", d);
     free(d);
@@ -440,15 +238,15 @@ static void write_everything(redisContext *c)
 static void test_identity_and_layout(int preamble)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), preamble ? "identity-rdb" : "identity");
+    proc_make_dir(dir, sizeof(dir), preamble ? "identity-rdb" : "identity");
     struct proc s;
     const char *args[] = {"--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble",
                           preamble ? "yes" : "no", NULL};
-    if (start_sluice(&s, dir, args) != 0) {
+    if (proc_start_sluice(&s, dir, args) != 0) {
         ok(0, "server with appendonly yes starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     write_everything(c);
     long long pttl_before = cmd_int(c, "PTTL ttl1");
     char before[64], after[64];
@@ -475,7 +273,7 @@ static void test_identity_and_layout(int preamble)
     free(incr);
 
     /* the data into a base file (an RDB one with the preamble), more after */
-    c = conn(&s);
+    c = proc_conn(&s);
     char *rr = cmd(c, "BGREWRITEAOF");
     free(rr);
     ok(wait_base_seq(dir, 2, 30000) == 0, "BGREWRITEAOF writes base seq 2");
@@ -484,11 +282,11 @@ static void test_identity_and_layout(int preamble)
     redisFree(c);
     digest(&s, before);
 
-    kill9(&s);
-    ok(start_sluice(&s, dir, args) == 0, "restarts on the same directory after SIGKILL");
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, args) == 0, "restarts on the same directory after SIGKILL");
     digest(&s, after);
     is_str(after, before, "DEBUG DIGEST after restart equals the one before the kill");
-    c = conn(&s);
+    c = proc_conn(&s);
     long long pttl_after = cmd_int(c, "PTTL ttl1");
     ok(pttl_after <= pttl_before && pttl_after > pttl_before - 60000,
        "TTL survives as an absolute time (%lld ms before, %lld after)", pttl_before, pttl_after);
@@ -496,11 +294,11 @@ static void test_identity_and_layout(int preamble)
     is_str(v, "helloworld", "APPEND replayed");
     free(v);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 
     /* the other tools agree the directory is valid */
     char tool[512], shell[1200];
-    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    proc_build_path(tool, sizeof(tool), "utils/sluice-check-aof");
     snprintf(shell, sizeof(shell), "'%s' '%s/appendonlydir/appendonly.aof.manifest' > '%s/check.out' 2>&1", tool,
              dir, dir);
     is_int(run_status(shell), 0, "sluice-check-aof validates the directory");
@@ -515,20 +313,20 @@ static void test_identity_and_layout(int preamble)
     }
 
     /* redis-server 7.0 loads it and has the same data */
-    const char *rs = redis_path();
+    const char *rs = proc_redis_path();
     if (rs) {
         char rdir[300], shell2[800];
-        make_dir(rdir, sizeof(rdir), preamble ? "identity-rdb-redis" : "identity-redis");
+        proc_make_dir(rdir, sizeof(rdir), preamble ? "identity-rdb-redis" : "identity-redis");
         snprintf(shell2, sizeof(shell2), "cp -r '%s/appendonlydir' '%s/'", dir, rdir);
         run_status(shell2);
         struct proc r;
         const char *rargs[] = {"--appendonly", "yes", NULL};
-        if (start_bin(&r, rs, rdir, rargs, 20000) == 0) {
+        if (proc_start(&r, rs, rdir, rargs, 20000) == 0) {
             char rd[64];
             digest(&r, rd);
             is_str(rd, before, "redis-server 7.0 loads Sluice's AOF (%s base): same DEBUG DIGEST",
                    preamble ? "RDB" : "AOF");
-            stop(&r);
+            proc_stop(&r);
         } else {
             ok(0, "redis-server starts on Sluice's appendonlydir");
         }
@@ -579,7 +377,7 @@ static void crash_round_at(struct proc *s, const char *key, int run_ms, void (*d
     if (during)
         during(s);
     harness_sleep_ms(after_ms);
-    kill9(s);
+    proc_kill9(s);
     for (int i = 0; i < WRITERS; i++)
         waitpid(w[i], NULL, 0);
 }
@@ -594,7 +392,7 @@ static void crash_round(struct proc *s, const char *key, int run_ms, void (*duri
  * flight when the server died may or may not have made it). */
 static void verify_acked(struct proc *s, const char *key, const char *what)
 {
-    redisContext *c = conn(s);
+    redisContext *c = proc_conn(s);
     int stream = key[0] == 'x';
     redisReply *r = stream ? redisCommand(c, "XRANGE %s - +", key) : redisCommand(c, "LRANGE %s 0 -1", key);
     long long next[WRITERS];
@@ -637,7 +435,7 @@ static void verify_acked(struct proc *s, const char *key, const char *what)
 
 static void trigger_rewrite(struct proc *s)
 {
-    redisContext *c = conn(s);
+    redisContext *c = proc_conn(s);
     char *r = cmd(c, "BGREWRITEAOF");
     free(r);
     harness_sleep_ms(5);
@@ -648,7 +446,7 @@ static int bgsave_supported = -1;
 
 static void trigger_bgsave(struct proc *s)
 {
-    redisContext *c = conn(s);
+    redisContext *c = proc_conn(s);
     char *r = cmd(c, "BGSAVE");
     bgsave_supported = strstr(r, "unknown command") == NULL;
     free(r);
@@ -658,38 +456,38 @@ static void trigger_bgsave(struct proc *s)
 static void test_crash_durability(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "crash");
+    proc_make_dir(dir, sizeof(dir), "crash");
     acked = mmap(NULL, sizeof(long long) * WRITERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     struct proc s;
     /* some data first, so rewrites and loads take a moment */
-    if (start_sluice(&s, dir, AOF_ALWAYS) != 0) {
+    if (proc_start_sluice(&s, dir, AOF_ALWAYS) != 0) {
         ok(0, "crash: server starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     char *r = cmd(c, "DEBUG POPULATE 50000 filler 100");
     free(r);
     redisFree(c);
 
     crash_round(&s, "q1", 600, NULL);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under load");
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under load");
     verify_acked(&s, "q1", "plain kill");
-    c = conn(&s);
+    c = proc_conn(&s);
     long long q1len = cmd_int(c, "LLEN q1");
     redisFree(c);
 
     crash_round(&s, "xs1", 600, NULL);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under XADD load");
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under XADD load");
     verify_acked(&s, "xs1", "XADD, plain kill");
-    c = conn(&s);
+    c = proc_conn(&s);
     long long xs1len = cmd_int(c, "XLEN xs1");
     redisFree(c);
 
     crash_round(&s, "q2", 800, trigger_rewrite);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGREWRITEAOF");
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGREWRITEAOF");
     verify_acked(&s, "q2", "kill during rewrite");
 
-    c = conn(&s);
+    c = proc_conn(&s);
     is_int(cmd_int(c, "LLEN q1"), q1len, "kill during rewrite: the list of an earlier round is intact");
     is_int(cmd_int(c, "XLEN xs1"), xs1len, "kill during rewrite: the stream of an earlier round is intact");
     redisFree(c);
@@ -699,35 +497,35 @@ static void test_crash_durability(void)
         char key[16];
         snprintf(key, sizeof(key), "q2%c", 'a' + k);
         crash_round_at(&s, key, 400, trigger_rewrite, 2 + 8 * k);
-        ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL %d ms into a rewrite", 2 + 8 * k);
+        ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL %d ms into a rewrite", 2 + 8 * k);
         verify_acked(&s, key, "kill a few ms into a rewrite");
     }
 
     crash_round(&s, "xs3", 800, trigger_bgsave);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGSAVE");
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGSAVE");
     verify_acked(&s, "xs3", bgsave_supported ? "XADD, kill during BGSAVE" : "XADD, kill (no BGSAVE in this build)");
 
     /* a rewrite that completes, then more writes and a kill */
     char before[64], after[64];
     crash_round(&s, "q4", 600, trigger_rewrite);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after a completed rewrite");
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after a completed rewrite");
     verify_acked(&s, "q4", "kill after rewrite");
     digest(&s, before);
 
     /* kill while loading: the files are not changed by a load */
-    stop(&s);
+    proc_stop(&s);
     struct proc l;
-    start_bin(&l, harness_server_path(), dir, AOF_ALWAYS, 0);
+    proc_start(&l, harness_server_path(), dir, AOF_ALWAYS, 0);
     harness_sleep_ms(30);
-    kill9(&l);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during loading");
+    proc_kill9(&l);
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during loading");
     digest(&s, after);
     is_str(after, before, "kill during loading: dataset identical after the next start");
     verify_acked(&s, "q4", "kill during loading");
-    stop(&s);
+    proc_stop(&s);
 
     char tool[512], shell[1200];
-    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    proc_build_path(tool, sizeof(tool), "utils/sluice-check-aof");
     snprintf(shell, sizeof(shell), "'%s' '%s/appendonlydir/appendonly.aof.manifest' > /dev/null 2>&1", tool, dir);
     is_int(run_status(shell), 0, "crash: the directory is valid after all the kills");
 }
@@ -741,12 +539,12 @@ static void test_strace_order(void)
         return;
     }
     char dir[300], trace[400];
-    make_dir(dir, sizeof(dir), "strace");
+    proc_make_dir(dir, sizeof(dir), "strace");
     snprintf(trace, sizeof(trace), "%s/trace.txt", dir);
     int port = harness_free_port();
     char portbuf[16], log[400];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
-    snprintf(log, sizeof(log), "%s/server.log", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
@@ -758,13 +556,13 @@ static void test_strace_order(void)
                log, "--appendonly", "yes", "--appendfsync", "always", "--save", "", (char *)NULL);
         _exit(127);
     }
-    track(pid);
+    proc_track(pid);
     struct proc s = {pid, port, ""};
     snprintf(s.dir, sizeof(s.dir), "%s", dir);
     redisContext *c = NULL;
     for (int i = 0; i < 500 && !c; i++) {
         harness_sleep_ms(20);
-        c = conn(&s);
+        c = proc_conn(&s);
         if (c && c->err) {
             redisFree(c);
             c = NULL;
@@ -772,7 +570,7 @@ static void test_strace_order(void)
     }
     if (!c) {
         ok(1, "# SKIP the server does not start under strace (ptrace not permitted?)");
-        kill9(&s);
+        proc_kill9(&s);
         return;
     }
     /* the server is strace's child: stop it by its own pid (SIGTERM to
@@ -785,14 +583,14 @@ static void test_strace_order(void)
             server_pid = (pid_t)atol(p + 11);
         free(info);
         if (server_pid > 0)
-            track(server_pid);
+            proc_track(server_pid);
     }
     /* sequential writes, then pipelines from several clients at once */
     for (int i = 0; i < 50; i++)
         freeReplyObject(redisCommand(c, "SET k%d v%d", i, i));
     redisContext *cs[4];
     for (int k = 0; k < 4; k++)
-        cs[k] = conn(&s);
+        cs[k] = proc_conn(&s);
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < 100; i++)
             redisAppendCommand(cs[k], "RPUSH p%d %d", k, i);
@@ -817,15 +615,15 @@ static void test_strace_order(void)
     redisFree(c);
     if (server_pid > 0) {
         kill(server_pid, SIGTERM);
-        untrack(server_pid);
+        proc_untrack(server_pid);
     }
     /* strace exits once its tracee did, having written the whole trace */
     long long deadline = harness_now_ms() + 20000;
     while (harness_now_ms() < deadline && waitpid(pid, NULL, WNOHANG) != pid)
         harness_sleep_ms(10);
     if (harness_now_ms() >= deadline)
-        kill9(&s);
-    untrack(pid);
+        proc_kill9(&s);
+    proc_untrack(pid);
 
     FILE *fp = fopen(trace, "r");
     if (!fp) {
@@ -864,14 +662,14 @@ static void test_strace_order(void)
 static void test_rewrite(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "rewrite");
+    proc_make_dir(dir, sizeof(dir), "rewrite");
     struct proc s;
     const char *args[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
-    if (start_sluice(&s, dir, args) != 0) {
+    if (proc_start_sluice(&s, dir, args) != 0) {
         ok(0, "rewrite: server starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     char *r = cmd(c, "DEBUG POPULATE 300000 key 50");
     free(r);
     for (int i = 0; i < 100; i++)
@@ -900,13 +698,13 @@ static void test_rewrite(void)
     char before[64], after[64];
     digest(&s, before);
     redisFree(c);
-    kill9(&s);
-    ok(start_sluice(&s, dir, args) == 0, "rewrite: restart");
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, args) == 0, "rewrite: restart");
     digest(&s, after);
     is_str(after, before, "rewrite: dataset identical after restart (base + incr)");
 
     /* BGREWRITEAOF while BGSAVE runs: scheduled, then run after it */
-    c = conn(&s);
+    c = proc_conn(&s);
     redisAppendCommand(c, "BGSAVE");
     redisAppendCommand(c, "BGREWRITEAOF");
     redisReply *r1 = NULL, *r2 = NULL;
@@ -933,11 +731,11 @@ static void test_rewrite(void)
     digest(&s, after);
     is_str(after, before, "DEBUG LOADAOF: same digest after reloading the AOF");
     redisFree(c);
-    kill9(&s);
-    ok(start_sluice(&s, dir, args) == 0, "restart after DEBUG LOADAOF");
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, args) == 0, "restart after DEBUG LOADAOF");
     digest(&s, after);
     is_str(after, before, "DEBUG LOADAOF recorded nothing twice: same digest after a restart");
-    c = conn(&s);
+    c = proc_conn(&s);
 
     /* automatic rewrite on growth */
     r = cmd(c, "CONFIG SET auto-aof-rewrite-min-size 1mb");
@@ -954,24 +752,24 @@ static void test_rewrite(void)
     ok(wait_base_seq(dir, 4, 60000) == 0, "auto-aof-rewrite-percentage triggers a rewrite (base seq 4)");
     digest(&s, before);
     redisFree(c);
-    kill9(&s);
-    ok(start_sluice(&s, dir, args) == 0, "auto rewrite: restart");
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, args) == 0, "auto rewrite: restart");
     digest(&s, after);
     is_str(after, before, "auto rewrite: dataset identical after restart");
-    stop(&s);
+    proc_stop(&s);
 }
 
 static void test_enable_at_runtime(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "enable");
+    proc_make_dir(dir, sizeof(dir), "enable");
     struct proc s;
     const char *off[] = {"--appendonly", "no", NULL};
-    if (start_sluice(&s, dir, off) != 0) {
+    if (proc_start_sluice(&s, dir, off) != 0) {
         ok(0, "enable: server starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     freeReplyObject(redisCommand(c, "RPUSH before 1 2 3"));
     freeReplyObject(redisCommand(c, "SET x y EX 5000"));
     char *r = cmd(c, "CONFIG SET appendonly yes");
@@ -984,16 +782,16 @@ static void test_enable_at_runtime(void)
     char before[64], after[64];
     digest(&s, before);
     redisFree(c);
-    kill9(&s);
-    ok(start_sluice(&s, dir, AOF_ALWAYS) == 0, "enable: restart with appendonly yes");
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "enable: restart with appendonly yes");
     digest(&s, after);
     is_str(after, before, "enable: writes before and after CONFIG SET appendonly yes are all there");
-    c = conn(&s);
+    c = proc_conn(&s);
     r = cmd(c, "CONFIG SET appendonly no");
     is_str(r, "OK", "CONFIG SET appendonly no");
     free(r);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 }
 
 static void test_fsync_modes(void)
@@ -1003,14 +801,14 @@ static void test_fsync_modes(void)
         char dir[300];
         char name[32];
         snprintf(name, sizeof(name), "fsync-%s", modes[m]);
-        make_dir(dir, sizeof(dir), name);
+        proc_make_dir(dir, sizeof(dir), name);
         struct proc s;
         const char *args[] = {"--appendonly", "yes", "--appendfsync", modes[m], NULL};
-        if (start_sluice(&s, dir, args) != 0) {
+        if (proc_start_sluice(&s, dir, args) != 0) {
             ok(0, "appendfsync %s: starts", modes[m]);
             continue;
         }
-        redisContext *c = conn(&s);
+        redisContext *c = proc_conn(&s);
         write_everything(c);
         for (int i = 0; i < 2000; i++)
             redisAppendCommand(c, "RPUSH big %d", i);
@@ -1027,11 +825,11 @@ static void test_fsync_modes(void)
         redisFree(c);
         char before[64], after[64];
         digest(&s, before);
-        kill9(&s);
-        ok(start_sluice(&s, dir, args) == 0, "appendfsync %s: restart after SIGKILL", modes[m]);
+        proc_kill9(&s);
+        ok(proc_start_sluice(&s, dir, args) == 0, "appendfsync %s: restart after SIGKILL", modes[m]);
         digest(&s, after);
         is_str(after, before, "appendfsync %s: dataset identical after restart", modes[m]);
-        stop(&s);
+        proc_stop(&s);
     }
 }
 
@@ -1039,16 +837,16 @@ static void test_fsync_modes(void)
 
 static void prepare_dir(char *dir, size_t len, const char *name)
 {
-    make_dir(dir, len, name);
+    proc_make_dir(dir, len, name);
     struct proc s;
     const char *args[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", "no", NULL};
-    if (start_sluice(&s, dir, args) != 0)
+    if (proc_start_sluice(&s, dir, args) != 0)
         return;
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     freeReplyObject(redisCommand(c, "SET a 1"));
     freeReplyObject(redisCommand(c, "RPUSH l x y"));
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 }
 
 static void test_loading(void)
@@ -1060,18 +858,18 @@ static void test_loading(void)
     /* torn tail */
     prepare_dir(dir, sizeof(dir), "torn");
     last_incr(dir, incr, sizeof(incr));
-    snprintf(log, sizeof(log), "%s/server.log", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
     const char torn[] = "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$5\r\nhel";
     append_file(incr, torn, sizeof(torn) - 1);
     struct proc s;
-    start_bin(&s, harness_server_path(), dir, trunc_no, 0);
-    is_int(wait_exit(&s, 20000), 1, "torn tail with aof-load-truncated no: refuses to start");
+    proc_start(&s, harness_server_path(), dir, trunc_no, 0);
+    is_int(proc_wait_exit(&s, 20000), 1, "torn tail with aof-load-truncated no: refuses to start");
     ok(file_contains(log, "Unexpected end of file reading the append only file"), "and says why");
-    ok(start_sluice(&s, dir, trunc_yes) == 0, "torn tail with aof-load-truncated yes: starts");
+    ok(proc_start_sluice(&s, dir, trunc_yes) == 0, "torn tail with aof-load-truncated yes: starts");
     ok(file_contains(log, "!!! Warning: short read while loading the AOF file") &&
            file_contains(log, "loaded anyway because aof-load-truncated is enabled"),
        "the truncation is logged as Redis logs it");
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     char *v = cmd(c, "GET a");
     is_str(v, "1", "data before the torn tail is loaded");
     free(v);
@@ -1080,64 +878,64 @@ static void test_loading(void)
     free(v);
     freeReplyObject(redisCommand(c, "SET c 3"));
     redisFree(c);
-    kill9(&s);
-    ok(start_sluice(&s, dir, trunc_no) == 0, "after the truncation the file loads strictly");
-    c = conn(&s);
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, trunc_no) == 0, "after the truncation the file loads strictly");
+    c = proc_conn(&s);
     v = cmd(c, "GET c");
     is_str(v, "3", "writes after the truncation follow whole commands");
     free(v);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 
     /* a torn tail followed only by an empty incremental file (a crash
      * right after a rewrite started): still the end of the data */
     prepare_dir(dir, sizeof(dir), "torn-then-empty");
     last_incr(dir, incr, sizeof(incr));
-    snprintf(log, sizeof(log), "%s/server.log", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
     append_file(incr, torn, sizeof(torn) - 1);
     char mpath[600], empty_incr[600];
     snprintf(mpath, sizeof(mpath), "%s/appendonlydir/appendonly.aof.manifest", dir);
     snprintf(empty_incr, sizeof(empty_incr), "%s/appendonlydir/appendonly.aof.2.incr.aof", dir);
     append_file(empty_incr, "", 0);
     append_file(mpath, "file appendonly.aof.2.incr.aof seq 2 type i\n", 44);
-    ok(start_sluice(&s, dir, trunc_yes) == 0, "a torn tail before an empty last incremental file: starts");
-    c = conn(&s);
+    ok(proc_start_sluice(&s, dir, trunc_yes) == 0, "a torn tail before an empty last incremental file: starts");
+    c = proc_conn(&s);
     v = cmd(c, "GET a");
     is_str(v, "1", "and loads the data before the torn tail");
     free(v);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 
     /* MULTI without EXEC at the end */
     prepare_dir(dir, sizeof(dir), "multi");
     last_incr(dir, incr, sizeof(incr));
-    snprintf(log, sizeof(log), "%s/server.log", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
     const char open_multi[] = "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n";
     append_file(incr, open_multi, sizeof(open_multi) - 1);
-    ok(start_sluice(&s, dir, trunc_yes) == 0, "a transaction without EXEC at the end: starts");
+    ok(proc_start_sluice(&s, dir, trunc_yes) == 0, "a transaction without EXEC at the end: starts");
     ok(file_contains(log, "Revert incomplete MULTI/EXEC transaction"), "and logs the revert");
-    c = conn(&s);
+    c = proc_conn(&s);
     v = cmd(c, "EXISTS m");
     is_str(v, "0", "the incomplete transaction is not applied");
     free(v);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 
     /* corruption in the middle */
     prepare_dir(dir, sizeof(dir), "corrupt");
     last_incr(dir, incr, sizeof(incr));
-    snprintf(log, sizeof(log), "%s/server.log", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
     const char bad[] = "*2\r\n$3\r\nDEL\r\n$1\r\na\r\nGARBAGE\r\n*2\r\n$3\r\nDEL\r\n$1\r\nl\r\n";
     append_file(incr, bad, sizeof(bad) - 1);
-    start_bin(&s, harness_server_path(), dir, trunc_yes, 0);
-    is_int(wait_exit(&s, 20000), 1, "corruption in the middle: refuses to start even with aof-load-truncated yes");
+    proc_start(&s, harness_server_path(), dir, trunc_yes, 0);
+    is_int(proc_wait_exit(&s, 20000), 1, "corruption in the middle: refuses to start even with aof-load-truncated yes");
     ok(file_contains(log, "Bad file format reading the append only file appendonly.aof.1.incr.aof at offset"),
        "the message names the file and the offset");
     ok(file_contains(log, "utils/sluice-check-aof"), "and the check tool");
 
     /* the check tool on the same files */
     char tool[512], shell[2200], out[600];
-    tool_path(tool, sizeof(tool), "utils/sluice-check-aof");
+    proc_build_path(tool, sizeof(tool), "utils/sluice-check-aof");
     snprintf(out, sizeof(out), "%s/check.out", dir);
     snprintf(shell, sizeof(shell), "'%s' --fix '%s/appendonlydir/appendonly.aof.manifest' > '%s' 2>&1", tool, dir,
              out);
@@ -1153,11 +951,11 @@ static void test_loading(void)
              out);
     is_int(run_status(shell), 0, "sluice-check-aof --fix truncates the torn tail");
     ok(file_contains(out, "Successfully truncated AOF"), "and says so");
-    ok(start_sluice(&s, dir, trunc_no) == 0, "the fixed directory loads with aof-load-truncated no");
-    stop(&s);
+    ok(proc_start_sluice(&s, dir, trunc_no) == 0, "the fixed directory loads with aof-load-truncated no");
+    proc_stop(&s);
 
     /* -LOADING while a big AOF loads */
-    make_dir(dir, sizeof(dir), "loading");
+    proc_make_dir(dir, sizeof(dir), "loading");
     char adir[400];
     snprintf(adir, sizeof(adir), "%s/appendonlydir", dir);
     mkdir(adir, 0755);
@@ -1171,11 +969,11 @@ static void test_loading(void)
     fp = fopen(path, "w");
     fprintf(fp, "file appendonly.aof.1.incr.aof seq 1 type i\n");
     fclose(fp);
-    start_bin(&s, harness_server_path(), dir, trunc_no, 0);
+    proc_start(&s, harness_server_path(), dir, trunc_no, 0);
     int saw_loading = 0, saw_info = 0;
     long long deadline = harness_now_ms() + 60000;
     while (harness_now_ms() < deadline) {
-        c = conn(&s);
+        c = proc_conn(&s);
         if (!c || c->err) {
             if (c)
                 redisFree(c);
@@ -1208,20 +1006,20 @@ static void test_loading(void)
     }
     ok(saw_loading, "commands get -LOADING while the AOF loads");
     ok(saw_info, "INFO answers during loading: loading:1 and the loading_* progress fields");
-    c = conn(&s);
+    c = proc_conn(&s);
     long long n = cmd_int(c, "LLEN list3");
     is_int(n, 100000, "the whole AOF is loaded");
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 
     /* old-style single file */
-    make_dir(dir, sizeof(dir), "upgrade");
+    proc_make_dir(dir, sizeof(dir), "upgrade");
     snprintf(path, sizeof(path), "%s/appendonly.aof", dir);
     fp = fopen(path, "w");
     fprintf(fp, "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nstyle\r\n");
     fclose(fp);
-    ok(start_sluice(&s, dir, trunc_no) == 0, "an old-style appendonly.aof: starts");
-    c = conn(&s);
+    ok(proc_start_sluice(&s, dir, trunc_no) == 0, "an old-style appendonly.aof: starts");
+    c = proc_conn(&s);
     v = cmd(c, "GET old");
     is_str(v, "style", "its data is loaded");
     free(v);
@@ -1231,35 +1029,35 @@ static void test_loading(void)
     ok(access(path, F_OK) == 0, "the file is moved into the AOF directory");
     snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.manifest", dir);
     ok(file_contains(path, "file appendonly.aof seq 1 type b"), "and becomes the manifest's base");
-    kill9(&s);
-    ok(start_sluice(&s, dir, trunc_no) == 0, "upgraded directory: restart");
-    c = conn(&s);
+    proc_kill9(&s);
+    ok(proc_start_sluice(&s, dir, trunc_no) == 0, "upgraded directory: restart");
+    c = proc_conn(&s);
     v = cmd(c, "GET new");
     is_str(v, "one", "writes after the upgrade are kept");
     free(v);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
 }
 
 /* ---- interchange: Sluice loads what redis-server wrote ------------------------------------- */
 
 static void test_load_redis_dir(void)
 {
-    const char *rs = redis_path();
+    const char *rs = proc_redis_path();
     if (!rs) {
         ok(!getenv("SLUICE_REQUIRE_REDIS"), "redis-server not installed (skipped)");
         return;
     }
     for (int preamble = 0; preamble < 2; preamble++) {
         char dir[300];
-        make_dir(dir, sizeof(dir), preamble ? "from-redis-rdb" : "from-redis-aof");
+        proc_make_dir(dir, sizeof(dir), preamble ? "from-redis-rdb" : "from-redis-aof");
         struct proc r;
         const char *rargs[] = {"--appendonly", "yes", "--aof-use-rdb-preamble", preamble ? "yes" : "no", NULL};
-        if (start_bin(&r, rs, dir, rargs, 20000) != 0) {
+        if (proc_start(&r, rs, dir, rargs, 20000) != 0) {
             ok(0, "redis-server starts");
             continue;
         }
-        redisContext *c = conn(&r);
+        redisContext *c = proc_conn(&r);
         write_everything(c);
         freeReplyObject(redisCommand(c, "BGREWRITEAOF"));
         harness_sleep_ms(500);
@@ -1268,12 +1066,12 @@ static void test_load_redis_dir(void)
         redisFree(c);
         char rd[64], sd[64];
         digest(&r, rd);
-        stop(&r);
+        proc_stop(&r);
         struct proc s;
         const char *sargs[] = {"--appendonly", "yes", NULL};
-        if (start_sluice(&s, dir, sargs) != 0) {
+        if (proc_start_sluice(&s, dir, sargs) != 0) {
             char log[400];
-            snprintf(log, sizeof(log), "%s/server.log", dir);
+            snprintf(log, sizeof(log), "%s/sluice.log", dir);
             ok(preamble && file_contains(log, "no RDB loader"), "Sluice loads redis-server's %s base",
                preamble ? "RDB" : "AOF");
             continue;
@@ -1281,24 +1079,13 @@ static void test_load_redis_dir(void)
         digest(&s, sd);
         is_str(sd, rd, "Sluice loads an appendonlydir written by redis-server 7.0 (%s base): same digest",
                preamble ? "RDB" : "AOF");
-        stop(&s);
+        proc_stop(&s);
     }
 }
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGSEGV, on_signal);
-    signal(SIGABRT, on_signal);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(topdir, sizeof(topdir), "%s/sluice-aof-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(topdir)) {
-        printf("Bail out! cannot create a temp dir\n");
-        return 1;
-    }
-    atexit(cleanup);
+    proc_init("aof");
     test_identity_and_layout(0);
     test_identity_and_layout(1);
     test_crash_durability();

@@ -40,195 +40,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proc.h"
 #include "tap.h"
-
-/* ---- processes -------------------------------------------------------------------- */
-
-struct proc {
-    pid_t pid;
-    int port;
-    char dir[256];
-};
-
-static pid_t live[32];
-static char topdir[256];
-
-static void kill_live(void)
-{
-    for (int i = 0; i < 32; i++) {
-        if (live[i] > 0) {
-            kill(live[i], SIGKILL);
-            waitpid(live[i], NULL, 0);
-            live[i] = 0;
-        }
-    }
-}
-
-static void cleanup(void)
-{
-    kill_live();
-    if (topdir[0] && !getenv("SLUICE_KEEP_TEST_DIRS")) {
-        char c[400];
-        snprintf(c, sizeof(c), "rm -rf '%s'", topdir);
-        if (system(c) != 0) {
-        }
-    }
-}
-
-static void on_signal(int sig)
-{
-    kill_live();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void track(pid_t pid)
-{
-    for (int i = 0; i < 32; i++)
-        if (!live[i]) {
-            live[i] = pid;
-            return;
-        }
-}
-
-static void untrack(pid_t pid)
-{
-    for (int i = 0; i < 32; i++)
-        if (live[i] == pid)
-            live[i] = 0;
-}
-
-static const char *redis_path(void)
-{
-    const char *p = getenv("REDIS_SERVER");
-    if (p && *p)
-        return p;
-    return access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : NULL;
-}
-
-static void make_dir(char *out, size_t len, const char *name)
-{
-    snprintf(out, len, "%s/%s", topdir, name);
-    mkdir(out, 0755);
-}
-
-/* Start bin on dir with extra "--name value" arguments; wait_ms: how long
- * to wait for PONG (0: don't wait). */
-static int start_bin(struct proc *p, const char *bin, const char *dir, const char *const *extra, int wait_ms)
-{
-    p->port = harness_free_port();
-    snprintf(p->dir, sizeof(p->dir), "%s", dir);
-    char port[16], log[400];
-    snprintf(port, sizeof(port), "%d", p->port);
-    snprintf(log, sizeof(log), "%s/%s.log", dir, strstr(bin, "redis") ? "redis" : "sluice");
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = "--port";
-    argv[n++] = port;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--dir";
-    argv[n++] = dir;
-    argv[n++] = "--logfile";
-    argv[n++] = log;
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--enable-debug-command";
-    argv[n++] = "yes";
-    for (int i = 0; extra && extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    p->pid = pid;
-    track(pid);
-    if (!wait_ms)
-        return 0;
-    long long deadline = harness_now_ms() + wait_ms;
-    while (harness_now_ms() < deadline) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            untrack(pid);
-            p->pid = 0;
-            return -1;
-        }
-        struct timeval tv = {1, 0};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int up = r && r->type == REDIS_REPLY_STATUS;
-            if (r)
-                freeReplyObject(r);
-            redisFree(c);
-            if (up)
-                return 0;
-        } else if (c) {
-            redisFree(c);
-        }
-        harness_sleep_ms(20);
-    }
-    return -1;
-}
-
-static int start_sluice(struct proc *p, const char *dir, const char *const *extra)
-{
-    return start_bin(p, harness_server_path(), dir, extra, 120000);
-}
-
-static void kill9(struct proc *p)
-{
-    if (p->pid <= 0)
-        return;
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    untrack(p->pid);
-    p->pid = 0;
-}
-
-/* Wait for the process to exit by itself; its exit status, -1 when killed
- * by a signal, -2 on timeout. */
-static int wait_exit(struct proc *p, int ms)
-{
-    long long deadline = harness_now_ms() + ms;
-    int st;
-    while (harness_now_ms() < deadline) {
-        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-            untrack(p->pid);
-            p->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        }
-        harness_sleep_ms(10);
-    }
-    return -2;
-}
-
-/* SIGTERM and wait: the exit status. */
-static int stop(struct proc *p)
-{
-    if (p->pid <= 0)
-        return -1;
-    kill(p->pid, SIGTERM);
-    int st = wait_exit(p, 60000);
-    if (st == -2)
-        kill9(p);
-    return st;
-}
-
-static redisContext *conn(struct proc *p)
-{
-    struct timeval tv = {60, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
-    if (c && !c->err)
-        redisSetTimeout(c, tv);
-    return c;
-}
 
 /* ---- text buffers and dataset listings --------------------------------------------------- */
 
@@ -423,7 +236,7 @@ static char *dump_dataset(redisContext *c, long long *nkeys)
 
 static char *dump_of(struct proc *p, long long *nkeys)
 {
-    redisContext *c = conn(p);
+    redisContext *c = proc_conn(p);
     char *d = c && !c->err ? dump_dataset(c, nkeys) : strdup("(no connection)");
     if (c)
         redisFree(c);
@@ -692,13 +505,13 @@ static void fill(redisContext *c, int big)
 static void test_save_restart(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "restart");
+    proc_make_dir(dir, sizeof(dir), "restart");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     fill(c, 1);
     run(c, "SET ttl:soon v PX 1500");
     long long before_keys;
@@ -711,9 +524,9 @@ static void test_save_restart(void)
     CHECK_CMD(c, "1", "DEL ttl:soon");
     char *expected = dump_of(&s, NULL);
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
     harness_sleep_ms(1600); /* ttl:soon is now past its TTL */
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice restarts");
         goto out;
     }
@@ -721,7 +534,7 @@ static void test_save_restart(void)
     char *after = dump_of(&s, &after_keys);
     same_dataset(expected, after, "SAVE + restart: identical dataset (every type, encoding, TTL, db)");
     is_int(after_keys, before_keys - 1, "the key whose TTL passed while down is not loaded");
-    c = conn(&s);
+    c = proc_conn(&s);
     CHECK_CMD(c, "0", "EXISTS ttl:soon");
     CHECK_CMD(c, "quicklist", "OBJECT ENCODING list:big");
     CHECK_CMD(c, "int", "OBJECT ENCODING str:int");
@@ -733,7 +546,7 @@ static void test_save_restart(void)
     same_dataset(after, reloaded, "DEBUG RELOAD: identical dataset");
     free(reloaded);
     redisFree(c);
-    stop(&s);
+    proc_stop(&s);
     free(after);
 out:
     free(before);
@@ -743,13 +556,13 @@ out:
 static void test_bgsave(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "bgsave");
+    proc_make_dir(dir, sizeof(dir), "bgsave");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s), *w = conn(&s);
+    redisContext *c = proc_conn(&s), *w = proc_conn(&s);
     /* a dataset big enough for the BGSAVE to take a while */
     CHECK_CMD(c, "OK", "DEBUG POPULATE 300000 pop 100");
     /* one pipelined stream of writes with a BGSAVE in the middle: the
@@ -805,30 +618,30 @@ static void test_bgsave(void)
     ok(wait_bgsave(&s, c, last, 60000) == 0, "the scheduled BGSAVE runs");
     redisFree(c);
     redisFree(w);
-    kill9(&s);
+    proc_kill9(&s);
     /* restart on the second snapshot: "after" values everywhere */
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "restart");
         return;
     }
-    c = conn(&s);
+    c = proc_conn(&s);
     CHECK_CMD(c, "320002", "DBSIZE");
     CHECK_CMD(c, "after-19999", "GET w:19999");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 /* The first snapshot of a BGSAVE with writes around it. */
 static void test_bgsave_fork_point(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "forkpoint");
+    proc_make_dir(dir, sizeof(dir), "forkpoint");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s), *w = conn(&s);
+    redisContext *c = proc_conn(&s), *w = proc_conn(&s);
     CHECK_CMD(c, "OK", "DEBUG POPULATE 200000 pop 100");
     long long last = cmd_int(c, "LASTSAVE");
     next_second(last);
@@ -849,32 +662,32 @@ static void test_bgsave_fork_point(void)
     ok(wait_bgsave(&s, c, last, 60000) == 0, "BGSAVE completes");
     redisFree(c);
     redisFree(w);
-    kill9(&s);
-    if (start_sluice(&s, dir, NULL) != 0) {
+    proc_kill9(&s);
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "restart");
         return;
     }
-    c = conn(&s);
+    c = proc_conn(&s);
     CHECK_CMD(c, "210001", "DBSIZE");
     CHECK_CMD(c, "before-0", "GET w:0");
     CHECK_CMD(c, "before-9999", "GET w:9999");
     CHECK_CMD(c, "0", "EXISTS w:new");
     CHECK_CMD(c, "[\"b2\",\"b1\"]", "LRANGE w:list 0 -1");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 static void test_save_points(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "savepoints");
+    proc_make_dir(dir, sizeof(dir), "savepoints");
     struct proc s;
     const char *extra[] = {"--save", "1 3", NULL};
-    if (start_sluice(&s, dir, extra) != 0) {
+    if (proc_start_sluice(&s, dir, extra) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     long long last = cmd_int(c, "LASTSAVE");
     run(c, "SET a 1");
     run(c, "SET b 2");
@@ -890,68 +703,68 @@ static void test_save_points(void)
         harness_sleep_ms(20);
     ok(file_exists(dir, "dump.rdb"), "dump.rdb written by the save point");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
     /* without save points nothing is saved automatically */
-    if (start_sluice(&s, dir, NULL) != 0)
+    if (proc_start_sluice(&s, dir, NULL) != 0)
         return;
-    c = conn(&s);
+    c = proc_conn(&s);
     last = cmd_int(c, "LASTSAVE");
     for (int i = 0; i < 10; i++)
         run(c, "SET k%d v", i);
     harness_sleep_ms(2200);
     is_int(cmd_int(c, "LASTSAVE"), last, "no save points: no automatic save");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 static void test_shutdown(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "shutdown");
+    proc_make_dir(dir, sizeof(dir), "shutdown");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     run(c, "SET k v1");
     redisReply *r = redisCommand(c, "SHUTDOWN NOSAVE");
     freeReplyObject(r);
     redisFree(c);
-    is_int(wait_exit(&s, 10000), 0, "SHUTDOWN NOSAVE exits 0");
+    is_int(proc_wait_exit(&s, 10000), 0, "SHUTDOWN NOSAVE exits 0");
     ok(!file_exists(dir, "dump.rdb"), "SHUTDOWN NOSAVE: no file written");
 
-    start_sluice(&s, dir, NULL);
-    c = conn(&s);
+    proc_start_sluice(&s, dir, NULL);
+    c = proc_conn(&s);
     run(c, "SET k v2");
     r = redisCommand(c, "SHUTDOWN SAVE");
     freeReplyObject(r);
     redisFree(c);
-    is_int(wait_exit(&s, 10000), 0, "SHUTDOWN SAVE exits 0");
+    is_int(proc_wait_exit(&s, 10000), 0, "SHUTDOWN SAVE exits 0");
     ok(file_exists(dir, "dump.rdb"), "SHUTDOWN SAVE wrote dump.rdb (no save points configured)");
-    start_sluice(&s, dir, NULL);
-    c = conn(&s);
+    proc_start_sluice(&s, dir, NULL);
+    c = proc_conn(&s);
     CHECK_CMD(c, "v2", "GET k");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 
     /* with save points: SIGTERM saves; SHUTDOWN NOSAVE doesn't */
     const char *points[] = {"--save", "3600 1", NULL};
-    start_sluice(&s, dir, points);
-    c = conn(&s);
+    proc_start_sluice(&s, dir, points);
+    c = proc_conn(&s);
     run(c, "SET k v3");
     redisFree(c);
-    is_int(stop(&s), 0, "SIGTERM with save points exits 0");
-    start_sluice(&s, dir, points);
-    c = conn(&s);
+    is_int(proc_stop(&s), 0, "SIGTERM with save points exits 0");
+    proc_start_sluice(&s, dir, points);
+    c = proc_conn(&s);
     CHECK_CMD(c, "v3", "GET k");
     run(c, "SET k v4");
     r = redisCommand(c, "SHUTDOWN NOSAVE");
     freeReplyObject(r);
     redisFree(c);
-    wait_exit(&s, 10000);
-    start_sluice(&s, dir, points);
-    c = conn(&s);
+    proc_wait_exit(&s, 10000);
+    proc_start_sluice(&s, dir, points);
+    c = proc_conn(&s);
     CHECK_CMD(c, "v3", "GET k");
 
     /* a save that fails (a directory where the temp file goes): SHUTDOWN
@@ -969,23 +782,23 @@ static void test_shutdown(void)
     r = redisCommand(c, "SHUTDOWN FORCE");
     freeReplyObject(r);
     redisFree(c);
-    is_int(wait_exit(&s, 10000), 0, "SHUTDOWN FORCE exits although the save fails");
+    is_int(proc_wait_exit(&s, 10000), 0, "SHUTDOWN FORCE exits although the save fails");
     rmdir(blocker);
 
     /* FLUSHALL with save points rewrites the snapshot */
-    start_sluice(&s, dir, points);
-    c = conn(&s);
+    proc_start_sluice(&s, dir, points);
+    c = proc_conn(&s);
     CHECK_CMD(c, "v3", "GET k");
     CHECK_CMD(c, "OK", "FLUSHALL");
     redisFree(c);
-    kill9(&s);
-    start_sluice(&s, dir, points);
-    c = conn(&s);
+    proc_kill9(&s);
+    proc_start_sluice(&s, dir, points);
+    c = proc_conn(&s);
     /* the keyspace module calls rdb_after_flushall() from FLUSHALL */
     ok(cmd_int(c, "DBSIZE") == 0,
        "FLUSHALL with save points rewrote the snapshot");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 static void write_file(const char *path, const void *p, size_t len)
@@ -1029,16 +842,16 @@ static void expect_refusal(const char *dir, const char *why, const char *needle)
 static void test_corrupt(void)
 {
     char dir[300], path[400];
-    make_dir(dir, sizeof(dir), "corrupt");
+    proc_make_dir(dir, sizeof(dir), "corrupt");
     snprintf(path, sizeof(path), "%s/dump.rdb", dir);
     /* a valid file first */
     struct proc s;
-    start_sluice(&s, dir, NULL);
-    redisContext *c = conn(&s);
+    proc_start_sluice(&s, dir, NULL);
+    redisContext *c = proc_conn(&s);
     fill(c, 0);
     CHECK_CMD(c, "OK", "SAVE");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
     size_t len = 0;
     char *good = read_all(path, &len);
     if (!good) {
@@ -1066,21 +879,21 @@ static void test_corrupt(void)
     free(bad);
     /* the good file still loads */
     write_file(path, good, len);
-    ok(start_sluice(&s, dir, NULL) == 0, "the intact file loads");
-    kill9(&s);
+    ok(proc_start_sluice(&s, dir, NULL) == 0, "the intact file loads");
+    proc_kill9(&s);
     free(good);
 }
 
 static void test_crash_mid_bgsave(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "crash");
+    proc_make_dir(dir, sizeof(dir), "crash");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     for (int i = 0; i < 5000; i++)
         redisAppendCommand(c, "SET a:%d first-%d", i, i);
     for (int i = 0; i < 5000; i++)
@@ -1114,38 +927,38 @@ static void test_crash_mid_bgsave(void)
     ok(child > 0 && file_size(dir, temp) > 0, "the BGSAVE child is writing %s", temp);
     kill(s.pid, SIGKILL); /* the child dies with it (PR_SET_PDEATHSIG) */
     waitpid(s.pid, NULL, 0);
-    untrack(s.pid);
+    proc_untrack(s.pid);
     s.pid = 0;
     redisFree(c);
     harness_sleep_ms(300);
     ok(child > 0 && !alive(child), "the child died with its parent");
     is_int(file_size(dir, "dump.rdb"), good_size, "dump.rdb is the last complete snapshot");
     ok(file_exists(dir, temp), "the torn temp file was left aside");
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "restart after the crash");
         return;
     }
-    c = conn(&s);
+    c = proc_conn(&s);
     CHECK_CMD(c, "5001", "DBSIZE");
     CHECK_CMD(c, "first-0", "GET a:0");
     CHECK_CMD(c, "first-4999", "GET a:4999");
     CHECK_CMD(c, "5000", "LLEN a:list");
     CHECK_CMD(c, "4999", "LINDEX a:list 0");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 /* One fork child at a time: a BGSAVE while an AOF rewrite runs. */
 static void test_child_exclusion(void)
 {
     char dir[300];
-    make_dir(dir, sizeof(dir), "children");
+    proc_make_dir(dir, sizeof(dir), "children");
     struct proc s;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     CHECK_CMD(c, "OK", "DEBUG POPULATE 300000 k 200");
     long long last = cmd_int(c, "LASTSAVE");
     next_second(last);
@@ -1169,7 +982,7 @@ static void test_child_exclusion(void)
         free(rep[i]);
     ok(wait_bgsave(&s, c, last, 60000) == 0, "the scheduled BGSAVE runs once the rewrite is over");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 /* Idempotent-producer state (Sluice only) survives a restart, and a file
@@ -1177,22 +990,22 @@ static void test_child_exclusion(void)
 static void test_idmp(const char *redis)
 {
     char dir[300], rdir[300], from[400], to[400], out[16384];
-    make_dir(dir, sizeof(dir), "idmp");
+    proc_make_dir(dir, sizeof(dir), "idmp");
     struct proc s, rs;
-    if (start_sluice(&s, dir, NULL) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
         ok(0, "sluice starts");
         return;
     }
-    redisContext *c = conn(&s);
+    redisContext *c = proc_conn(&s);
     char *id1 = cmd(c, "XADD ids IDMP p1 req-1 * amount 100");
     char *id2 = cmd(c, "XADD ids IDMP p2 req-1 * amount 200");
     run(c, "SET plain v");
     char *info = cmd(c, "XINFO STREAM ids");
     CHECK_CMD(c, "OK", "SAVE");
     redisFree(c);
-    kill9(&s);
-    start_sluice(&s, dir, NULL);
-    c = conn(&s);
+    proc_kill9(&s);
+    proc_start_sluice(&s, dir, NULL);
+    c = proc_conn(&s);
     char *info2 = cmd(c, "XINFO STREAM ids");
     is_str(info2, info, "XINFO STREAM (idempotency fields included) identical after a restart");
     char *again = cmd(c, "XADD ids IDMP p1 req-1 * amount 999");
@@ -1207,7 +1020,7 @@ static void test_idmp(const char *redis)
     free(id1);
     free(id2);
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
     if (!redis)
         return;
     snprintf(from, sizeof(from), "%s/dump.rdb", dir);
@@ -1216,15 +1029,15 @@ static void test_idmp(const char *redis)
     int st = run_capture(check, out, sizeof(out));
     ok(st == 0 && strstr(out, "RDB looks OK") && strstr(out, "sluice-idmp"),
        "redis-check-rdb accepts a file with the sluice-idmp AUX field");
-    make_dir(rdir, sizeof(rdir), "idmp-redis");
+    proc_make_dir(rdir, sizeof(rdir), "idmp-redis");
     snprintf(to, sizeof(to), "%s/dump.rdb", rdir);
     copy_file(from, to);
-    if (start_bin(&rs, redis, rdir, NULL, 60000) == 0) {
-        c = conn(&rs);
+    if (proc_start(&rs, redis, rdir, NULL, 60000) == 0) {
+        c = proc_conn(&rs);
         CHECK_CMD(c, "2", "XLEN ids");
         CHECK_CMD(c, "v", "GET plain");
         redisFree(c);
-        stop(&rs);
+        proc_stop(&rs);
     } else {
         ok(0, "redis-server 7.0 loads a file with the sluice-idmp AUX field");
     }
@@ -1235,25 +1048,25 @@ static void test_idmp(const char *redis)
 static void test_sluice_to_redis(const char *redis)
 {
     char dir[300], rdir[300], from[400], to[400], out[65536];
-    make_dir(dir, sizeof(dir), "s2r-sluice");
-    make_dir(rdir, sizeof(rdir), "s2r-redis");
+    proc_make_dir(dir, sizeof(dir), "s2r-sluice");
+    proc_make_dir(rdir, sizeof(rdir), "s2r-redis");
     struct proc s, rs;
     const char *small_nodes[] = {"--list-max-listpack-size", "5", NULL};
     for (int variant = 0; variant < 3; variant++) {
         /* 0: defaults; 1: small list nodes; 2: rdbcompression/rdbchecksum off */
         const char *nocomp[] = {"--rdbcompression", "no", "--rdbchecksum", "no", NULL};
         const char *const *extra = variant == 1 ? small_nodes : variant == 2 ? nocomp : NULL;
-        if (start_sluice(&s, dir, extra) != 0) {
+        if (proc_start_sluice(&s, dir, extra) != 0) {
             ok(0, "sluice starts");
             return;
         }
-        redisContext *c = conn(&s);
+        redisContext *c = proc_conn(&s);
         run(c, "FLUSHALL");
         fill(c, variant == 0);
         CHECK_CMD(c, "OK", "SAVE");
         char *mine = dump_of(&s, NULL);
         redisFree(c);
-        kill9(&s);
+        proc_kill9(&s);
         snprintf(from, sizeof(from), "%s/dump.rdb", dir);
         snprintf(to, sizeof(to), "%s/dump.rdb", rdir);
         char check[700];
@@ -1263,7 +1076,7 @@ static void test_sluice_to_redis(const char *redis)
         if (st != 0)
             tap_diag("%.3000s", out);
         copy_file(from, to);
-        if (start_bin(&rs, redis, rdir, NULL, 60000) != 0) {
+        if (proc_start(&rs, redis, rdir, NULL, 60000) != 0) {
             ok(0, "redis-server loads Sluice's dump.rdb");
             free(mine);
             return;
@@ -1273,7 +1086,7 @@ static void test_sluice_to_redis(const char *redis)
                                    : variant == 1 ? "small list nodes: identical contents in Redis"
                                                   : "rdbcompression/rdbchecksum no: identical contents in Redis");
         free(theirs);
-        stop(&rs);
+        proc_stop(&rs);
         free(mine);
     }
 }
@@ -1281,8 +1094,8 @@ static void test_sluice_to_redis(const char *redis)
 static void test_redis_to_sluice(const char *redis)
 {
     char dir[300], rdir[300], from[400], to[400];
-    make_dir(dir, sizeof(dir), "r2s-sluice");
-    make_dir(rdir, sizeof(rdir), "r2s-redis");
+    proc_make_dir(dir, sizeof(dir), "r2s-sluice");
+    proc_make_dir(rdir, sizeof(rdir), "r2s-redis");
     struct proc s, rs;
     static const char *const configs[][5] = {
         {NULL},
@@ -1291,21 +1104,21 @@ static void test_redis_to_sluice(const char *redis)
         {"--list-max-listpack-size", "-5", "--stream-node-max-entries", "7", NULL},
     };
     for (int variant = 0; variant < 4; variant++) {
-        if (start_bin(&rs, redis, rdir, configs[variant], 60000) != 0) {
+        if (proc_start(&rs, redis, rdir, configs[variant], 60000) != 0) {
             ok(0, "redis-server starts");
             return;
         }
-        redisContext *c = conn(&rs);
+        redisContext *c = proc_conn(&rs);
         run(c, "FLUSHALL");
         fill(c, variant == 0);
         CHECK_CMD(c, "OK", "SAVE");
         char *theirs = dump_of(&rs, NULL);
         redisFree(c);
-        stop(&rs);
+        proc_stop(&rs);
         snprintf(from, sizeof(from), "%s/dump.rdb", rdir);
         snprintf(to, sizeof(to), "%s/dump.rdb", dir);
         copy_file(from, to);
-        if (start_sluice(&s, dir, NULL) != 0) {
+        if (proc_start_sluice(&s, dir, NULL) != 0) {
             ok(0, "variant %d: Sluice loads redis-server's dump.rdb", variant);
             free(theirs);
             continue;
@@ -1317,26 +1130,26 @@ static void test_redis_to_sluice(const char *redis)
                      : variant == 2 ? "Redis with rdbcompression/rdbchecksum no: identical contents"
                                     : "Redis with 64 KB list nodes, 7-entry stream nodes: identical contents");
         /* and back: Sluice's save of Redis's data is what Redis had */
-        redisContext *sc = conn(&s);
+        redisContext *sc = proc_conn(&s);
         CHECK_CMD(sc, "OK", "DEBUG RELOAD");
         char *again = dump_of(&s, NULL);
         same_dataset(theirs, again, "  ... and after Sluice saves and reloads it");
         free(again);
         redisFree(sc);
-        kill9(&s);
+        proc_kill9(&s);
         free(mine);
         free(theirs);
     }
 
     /* a file with a hash: refused, naming the key and the type */
-    if (start_bin(&rs, redis, rdir, NULL, 60000) == 0) {
-        redisContext *c = conn(&rs);
+    if (proc_start(&rs, redis, rdir, NULL, 60000) == 0) {
+        redisContext *c = proc_conn(&rs);
         run(c, "FLUSHALL");
         run(c, "SET a 1");
         run(c, "HSET myhash f v");
         CHECK_CMD(c, "OK", "SAVE");
         redisFree(c);
-        stop(&rs);
+        proc_stop(&rs);
         copy_file(from, to);
         expect_refusal(dir, "a Redis file with a hash", "Sluice can't load key 'myhash' of RDB type 'hash'");
     }
@@ -1345,14 +1158,14 @@ static void test_redis_to_sluice(const char *redis)
 static void test_dump_restore(const char *redis)
 {
     char dir[300], rdir[300];
-    make_dir(dir, sizeof(dir), "dr-sluice");
-    make_dir(rdir, sizeof(rdir), "dr-redis");
+    proc_make_dir(dir, sizeof(dir), "dr-sluice");
+    proc_make_dir(rdir, sizeof(rdir), "dr-redis");
     struct proc s, rs;
-    if (start_sluice(&s, dir, NULL) != 0 || start_bin(&rs, redis, rdir, NULL, 60000) != 0) {
+    if (proc_start_sluice(&s, dir, NULL) != 0 || proc_start(&rs, redis, rdir, NULL, 60000) != 0) {
         ok(0, "servers start");
         return;
     }
-    redisContext *sc = conn(&s), *rc = conn(&rs);
+    redisContext *sc = proc_conn(&s), *rc = proc_conn(&rs);
     fill(sc, 0);
     fill(rc, 0);
     /* every key of db 0 both ways: identical payloads mean identical
@@ -1421,8 +1234,8 @@ static void test_dump_restore(const char *redis)
     CHECK_CMD(sc, "nil", "DUMP nosuchkey");
     redisFree(sc);
     redisFree(rc);
-    kill9(&s);
-    stop(&rs);
+    proc_kill9(&s);
+    proc_stop(&rs);
 }
 
 static void test_loading(void)
@@ -1432,16 +1245,16 @@ static void test_loading(void)
         return;
     }
     char dir[300];
-    make_dir(dir, sizeof(dir), "loading");
+    proc_make_dir(dir, sizeof(dir), "loading");
     struct proc s;
-    start_sluice(&s, dir, NULL);
-    redisContext *c = conn(&s);
+    proc_start_sluice(&s, dir, NULL);
+    redisContext *c = proc_conn(&s);
     CHECK_CMD(c, "OK", "DEBUG POPULATE 2000000 key 32");
     CHECK_CMD(c, "OK", "SAVE");
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
     /* restart without waiting, and knock until the answer isn't -LOADING */
-    start_bin(&s, harness_server_path(), dir, NULL, 0);
+    proc_start(&s, harness_server_path(), dir, NULL, 0);
     int seen_loading = 0, seen_info_loading = 0, seen_info = 0, up = 0;
     long long deadline = harness_now_ms() + 120000;
     while (harness_now_ms() < deadline && !up) {
@@ -1475,27 +1288,18 @@ static void test_loading(void)
     ok(seen_info_loading, "INFO during the load: loading:1");
     ok(seen_info, "INFO during the load: loading_loaded_bytes and the other loading_* fields");
     ok(up, "then the data is served");
-    c = conn(&s);
+    c = proc_conn(&s);
     CHECK_CMD(c, "2000000", "DBSIZE");
     char *i = cmd(c, "INFO persistence");
     ok(strstr(i, "loading:0") != NULL, "INFO after the load: loading:0");
     free(i);
     redisFree(c);
-    kill9(&s);
+    proc_kill9(&s);
 }
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(topdir, sizeof(topdir), "%s/sluice-rdb-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(topdir))
-        tap_bail("mkdtemp");
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGSEGV, on_signal);
-    signal(SIGABRT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    proc_init("rdb");
 
     test_save_restart();
     test_bgsave();
@@ -1505,7 +1309,7 @@ int main(void)
     test_corrupt();
     test_crash_mid_bgsave();
     test_child_exclusion();
-    const char *redis = redis_path();
+    const char *redis = proc_redis_path();
     test_idmp(redis);
     if (redis) {
         test_sluice_to_redis(redis);
