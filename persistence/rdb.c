@@ -333,6 +333,19 @@ int rdb_bgsave(sstr *err)
 
 void rdb_schedule_bgsave(void) { rdb.bgsave_scheduled = 1; }
 
+int rdb_bgsave_error(sstr *msg)
+{
+    if (rdb.lastbgsave_ok || !srv.stop_writes_on_bgsave_err || srv.save_params_count == 0)
+        return 0;
+    if (msg)
+        *msg = sstr_cats(*msg, "-MISCONF Sluice is configured to save RDB snapshots, but it's currently unable to "
+                               "persist to disk. Commands that may modify the data set are disabled, because this "
+                               "instance is configured to report errors during writes if RDB snapshotting fails "
+                               "(stop-writes-on-bgsave-error option). Please check the Sluice logs for details "
+                               "about the RDB error.");
+    return 1;
+}
+
 static void remove_temp_file(pid_t child)
 {
     sstr tmp = temp_path(srv.dbfilename, child);

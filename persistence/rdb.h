@@ -64,6 +64,10 @@ pid_t rdb_child_pid(void);
 int rdb_any_child_active(void);
 /* Kill the BGSAVE child (SIGUSR1, as Redis) and remove its temp file. */
 void rdb_kill_child(void);
+/* Writes are refused with -MISCONF while the last BGSAVE failed, save
+ * points are set and stop-writes-on-bgsave-error is yes (Redis's rule).
+ * Returns 1 then, and appends the error line to *msg when msg is given. */
+int rdb_bgsave_error(sstr *msg);
 
 void rdb_startup(void);
 void rdb_cron(void);

@@ -168,7 +168,7 @@ static const struct cfg configs[] = {
     BOOL("rdbcompression", NULL, 0, srv.rdbcompression, 1, NULL, NULL),
     BOOL("rdb-del-sync-files", NULL, 0, P_INT, 0, NULL, NULL),
     BOOL("activerehashing", NULL, 0, P_INT, 1, NULL, NULL),
-    BOOL("stop-writes-on-bgsave-error", NULL, 0, P_INT, 1, NULL, NULL),
+    BOOL("stop-writes-on-bgsave-error", NULL, 0, srv.stop_writes_on_bgsave_err, 1, NULL, NULL),
     BOOL("set-proc-title", NULL, F_IMMUTABLE, srv.set_proc_title, 1, NULL, NULL),
     BOOL("dynamic-hz", NULL, 0, P_INT, 1, NULL, NULL),
     BOOL("lazyfree-lazy-eviction", NULL, 0, P_INT, 0, NULL, NULL),

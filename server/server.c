@@ -255,10 +255,11 @@ void process_command(struct client *c)
     }
     if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
          !strcmp(cmd->fullname, "ping")) &&
-        aof_write_error(NULL)) {
-        /* the last AOF write failed: accepting writes would lose them */
+        (rdb_bgsave_error(NULL) || aof_write_error(NULL))) {
+        /* the last BGSAVE or AOF write failed: accepting writes would lose them */
         sstr e = sstr_empty(64);
-        aof_write_error(&e);
+        if (!rdb_bgsave_error(&e))
+            aof_write_error(&e);
         reject(c, e, sstr_len(e));
         sstr_free(e);
         return;

@@ -242,6 +242,7 @@ struct server {
     int supervised;
     int io_threads;
     int lazyfree_lazy_user_del;
+    int stop_writes_on_bgsave_err;
     int lazyfree_lazy_user_flush;
     int busy_reply_threshold;
     long long client_obuf_limits[3][3]; /* normal/replica/pubsub: hard, soft, soft seconds */

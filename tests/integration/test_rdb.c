@@ -948,6 +948,145 @@ static void test_crash_mid_bgsave(void)
     proc_kill9(&s);
 }
 
+/* s with every "from" replaced by "to" (malloc'd). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    struct buf b = {NULL, 0, 0};
+    buf_cat(&b, "", 0);
+    size_t flen = strlen(from);
+    for (const char *at; (at = strstr(s, from)) != NULL; s = at + flen) {
+        buf_cat(&b, s, (size_t)(at - s));
+        buf_cat(&b, to, strlen(to));
+    }
+    buf_cat(&b, s, strlen(s));
+    return b.p;
+}
+
+/* INFO persistence's rdb_last_bgsave_status once no BGSAVE child runs. */
+static char *bgsave_status_when_done(struct proc *p, redisContext *c)
+{
+    long long deadline = harness_now_ms() + 60000;
+    while (child_of(p->pid) && harness_now_ms() < deadline)
+        harness_sleep_ms(10);
+    harness_sleep_ms(200); /* the cron reaps the child and records its status */
+    char *info = cmd(c, "INFO persistence");
+    const char *at = strstr(info, "rdb_last_bgsave_status:");
+    char *status = strdup(at ? at + strlen("rdb_last_bgsave_status:") : "?");
+    status[strcspn(status, "\r\n")] = '\0';
+    free(info);
+    return status;
+}
+
+/* The stop-writes-on-bgsave-error scenario on one server; every reply is
+ * appended to *t, so that Sluice's and Redis's transcripts can be
+ * compared.  The BGSAVE fails because its directory is removed under it
+ * (the child can't create its temp file). */
+static void bgsave_error_scenario(const char *bin, const char *name, struct buf *t)
+{
+    char top[300], dir[400], dir2[400];
+    proc_make_dir(top, sizeof(top), name);
+    snprintf(dir, sizeof(dir), "%s/gone", top);
+    snprintf(dir2, sizeof(dir2), "%s/back", top);
+    mkdir(dir, 0755);
+    mkdir(dir2, 0755);
+    const char *extra[] = {"--save", "3600 1", "--enable-protected-configs", "yes", NULL};
+    struct proc s;
+    if (proc_start(&s, bin, dir, extra, 120000) != 0) {
+        buf_catf(t, "%s did not start\n", name);
+        return;
+    }
+    redisContext *c = proc_conn(&s), *m = proc_conn(&s);
+#define STEP(ctx, ...)                                  \
+    do {                                                \
+        char *r_ = cmd((ctx), __VA_ARGS__);             \
+        buf_catf(t, "%s -> %s\n", #__VA_ARGS__, r_);    \
+        free(r_);                                       \
+    } while (0)
+    STEP(c, "SET k v");
+    char rm[500];
+    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+    if (system(rm) != 0)
+        buf_catf(t, "rm failed\n");
+    STEP(c, "BGSAVE");
+    char *status = bgsave_status_when_done(&s, c);
+    buf_catf(t, "bgsave status: %s\n", status);
+    free(status);
+    STEP(c, "SET k2 v2");
+    STEP(c, "LPUSH l x");
+    STEP(c, "PING");
+    STEP(c, "GET k");
+    STEP(c, "EXISTS k2");
+    STEP(m, "MULTI");
+    STEP(m, "GET k");
+    STEP(m, "SET k3 v3");
+    STEP(m, "EXEC");
+    STEP(m, "MULTI");
+    STEP(m, "GET k");
+    STEP(m, "EXEC");
+    STEP(c, "CONFIG SET stop-writes-on-bgsave-error no");
+    STEP(c, "SET k2 v2");
+    STEP(c, "CONFIG SET stop-writes-on-bgsave-error yes");
+    STEP(c, "DEL k2");
+    STEP(c, "CONFIG SET save %s", "");
+    STEP(c, "DEL k2");
+    STEP(c, "CONFIG SET save %s", "3600 1");
+    STEP(c, "RPUSH l y");
+    STEP(c, "CONFIG SET dir %s", dir2);
+    STEP(c, "BGSAVE");
+    status = bgsave_status_when_done(&s, c);
+    buf_catf(t, "bgsave status: %s\n", status);
+    free(status);
+    STEP(c, "RPUSH l z");
+    STEP(c, "PING");
+#undef STEP
+    redisFree(c);
+    redisFree(m);
+    proc_kill9(&s);
+}
+
+/* A failed BGSAVE refuses writes (and PING) with -MISCONF while save points
+ * are set and stop-writes-on-bgsave-error is yes, as Redis does; reads go
+ * on, a MULTI with a write is aborted, and a good BGSAVE lifts it. */
+static void test_bgsave_error(const char *redis)
+{
+    struct buf t = {NULL, 0, 0};
+    buf_cat(&t, "", 0);
+    bgsave_error_scenario(harness_server_path(), "misconf-sluice", &t);
+    static const char misconf[] =
+        "MISCONF Sluice is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands "
+        "that may modify the data set are disabled, because this instance is configured to report errors during "
+        "writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Sluice logs for "
+        "details about the RDB error.";
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "\"SET k v\" -> OK\n\"BGSAVE\" -> Background saving started\nbgsave status: err\n"
+             "\"SET k2 v2\" -> %s\n\"LPUSH l x\" -> %s\n\"PING\" -> %s\n\"GET k\" -> v\n\"EXISTS k2\" -> 0\n",
+             misconf, misconf, misconf);
+    ok(strncmp(t.p, want, strlen(want)) == 0, "after a failed BGSAVE: writes and PING get -MISCONF, reads work");
+    if (strncmp(t.p, want, strlen(want)) != 0 || getenv("SLUICE_TEST_VERBOSE"))
+        tap_diag("transcript:\n%s", t.p);
+    ok(strstr(t.p, "\"SET k3 v3\" -> MISCONF") && strstr(t.p, "\"EXEC\" -> EXECABORT"),
+       "a write queued in MULTI is refused and the EXEC aborted");
+    ok(strstr(t.p, "\"CONFIG SET stop-writes-on-bgsave-error no\" -> OK\n\"SET k2 v2\" -> OK\n") != NULL,
+       "stop-writes-on-bgsave-error no lets writes through");
+    ok(strstr(t.p, "\"CONFIG SET save %s\", \"\" -> OK\n\"DEL k2\" -> 1\n") != NULL,
+       "without save points the failed BGSAVE does not stop writes");
+    ok(strstr(t.p, "bgsave status: ok\n\"RPUSH l z\" -> 1\n\"PING\" -> PONG\n") != NULL,
+       "a successful BGSAVE lifts the refusal");
+    if (redis) {
+        struct buf rt = {NULL, 0, 0};
+        buf_cat(&rt, "", 0);
+        bgsave_error_scenario(redis, "misconf-redis", &rt);
+        char *as_sluice = replace_all(rt.p, "Redis", "Sluice"); /* the server names itself */
+        is_str(t.p, as_sluice, "the same transcript as redis-server 7.0 (server name aside)");
+        free(as_sluice);
+        free(rt.p);
+    } else {
+        ok(!getenv("SLUICE_REQUIRE_REDIS"), "# SKIP MISCONF transcript vs Redis: redis-server not installed");
+    }
+    free(t.p);
+}
+
 /* One fork child at a time: a BGSAVE while an AOF rewrite runs. */
 static void test_child_exclusion(void)
 {
@@ -1310,6 +1449,7 @@ int main(void)
     test_crash_mid_bgsave();
     test_child_exclusion();
     const char *redis = proc_redis_path();
+    test_bgsave_error(redis);
     test_idmp(redis);
     if (redis) {
         test_sluice_to_redis(redis);
