@@ -333,7 +333,7 @@ static void test_config_get_set(void)
        "protected config from a remote client");
     srv.enable_protected_configs = PROTECTED_ACTION_ALLOWED_NO;
     srv.loading = 1;
-    is_str(run("CONFIG SET appendonly yes"), "-LOADING Redis is loading the dataset in memory", "deny while loading");
+    is_str(run("CONFIG SET appendonly yes"), "-LOADING Sluice is loading the dataset in memory", "deny while loading");
     srv.loading = 0;
 
     stub_reset_stats_calls = 0;
