@@ -207,3 +207,17 @@ redisContext *proc_conn(const struct proc *p)
         redisSetTimeout(c, tv);
     return c;
 }
+
+pid_t proc_child_of(pid_t pid)
+{
+    char path[128], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    pid_t child = 0;
+    if (fgets(line, sizeof(line), fp))
+        child = (pid_t)atoi(line);
+    fclose(fp);
+    return child;
+}

@@ -54,6 +54,9 @@ int proc_wait_exit(struct proc *p, int ms);
  * it, -2 when it had to be killed. */
 int proc_stop(struct proc *p);
 
+/* The first fork child of pid (a BGSAVE or rewrite child), 0 if none. */
+pid_t proc_child_of(pid_t pid);
+
 /* A connection with generous timeouts (CI machines are small and busy). */
 redisContext *proc_conn(const struct proc *p);
 

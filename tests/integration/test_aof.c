@@ -532,37 +532,58 @@ static void test_crash_durability(void)
 
 /* ---- the wire order, traced -------------------------------------------------------- */
 
-static void test_strace_order(void)
+/* A server run under strace (write, fsync and fork calls, with fd paths and
+ * timestamps) with appendfsync always.  strace_pid is the process we
+ * started, server_pid the server itself (strace's child). */
+struct traced {
+    struct proc s;
+    pid_t strace_pid, server_pid;
+    char trace[400];
+};
+
+/* 1: started; 0: skipped (no strace, or ptrace not permitted), reported. */
+static int start_traced(struct traced *t, const char *name, const char *const *extra)
 {
     if (access("/usr/bin/strace", X_OK) != 0) {
         ok(1, "# SKIP strace not installed");
-        return;
+        return 0;
     }
-    char dir[300], trace[400];
-    proc_make_dir(dir, sizeof(dir), "strace");
-    snprintf(trace, sizeof(trace), "%s/trace.txt", dir);
+    char dir[300];
+    proc_make_dir(dir, sizeof(dir), name);
+    snprintf(t->trace, sizeof(t->trace), "%s/trace.txt", dir);
     int port = harness_free_port();
     char portbuf[16], log[400];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     snprintf(log, sizeof(log), "%s/sluice.log", dir);
+    const char *fixed[] = {"strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync",
+                           "-o", t->trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1",
+                           "--dir", dir, "--logfile", log, "--appendonly", "yes", "--appendfsync", "always",
+                           "--save", "", "--enable-debug-command", "yes"};
+    const char *argv[48];
+    int n = 0;
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        argv[n++] = fixed[i];
+    for (int i = 0; extra && extra[i] && n < 46; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
         dup2(devnull, 1);
         dup2(devnull, 2);
-        execlp("strace", "strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync", "-o",
-               trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1", "--dir", dir, "--logfile",
-               log, "--appendonly", "yes", "--appendfsync", "always", "--save", "", (char *)NULL);
+        execvp("strace", (char *const *)argv);
         _exit(127);
     }
     proc_track(pid);
-    struct proc s = {pid, port, ""};
-    snprintf(s.dir, sizeof(s.dir), "%s", dir);
+    t->strace_pid = pid;
+    t->s.pid = pid;
+    t->s.port = port;
+    snprintf(t->s.dir, sizeof(t->s.dir), "%s", dir);
     redisContext *c = NULL;
     for (int i = 0; i < 500 && !c; i++) {
         harness_sleep_ms(20);
-        c = proc_conn(&s);
+        c = proc_conn(&t->s);
         if (c && c->err) {
             redisFree(c);
             c = NULL;
@@ -570,27 +591,50 @@ static void test_strace_order(void)
     }
     if (!c) {
         ok(1, "# SKIP the server does not start under strace (ptrace not permitted?)");
-        proc_kill9(&s);
+        proc_kill9(&t->s);
+        return 0;
+    }
+    /* stop it by its own pid later: SIGTERM to strace would only detach */
+    t->server_pid = 0;
+    char *info = cmd(c, "INFO server");
+    const char *p = strstr(info, "process_id:");
+    if (p)
+        t->server_pid = (pid_t)atol(p + 11);
+    free(info);
+    redisFree(c);
+    if (t->server_pid > 0)
+        proc_track(t->server_pid);
+    return 1;
+}
+
+/* Stop the server; strace exits once its tracee did, with the whole trace
+ * written. */
+static void stop_traced(struct traced *t)
+{
+    if (t->server_pid > 0) {
+        kill(t->server_pid, SIGTERM);
+        proc_untrack(t->server_pid);
+    }
+    long long deadline = harness_now_ms() + 20000;
+    while (harness_now_ms() < deadline && waitpid(t->strace_pid, NULL, WNOHANG) != t->strace_pid)
+        harness_sleep_ms(10);
+    if (harness_now_ms() >= deadline)
+        proc_kill9(&t->s);
+    proc_untrack(t->strace_pid);
+}
+
+static void test_strace_order(void)
+{
+    struct traced t;
+    if (!start_traced(&t, "strace", NULL))
         return;
-    }
-    /* the server is strace's child: stop it by its own pid (SIGTERM to
-     * strace would only detach, leaving the server running) */
-    pid_t server_pid = 0;
-    {
-        char *info = cmd(c, "INFO server");
-        const char *p = strstr(info, "process_id:");
-        if (p)
-            server_pid = (pid_t)atol(p + 11);
-        free(info);
-        if (server_pid > 0)
-            proc_track(server_pid);
-    }
+    redisContext *c = proc_conn(&t.s);
     /* sequential writes, then pipelines from several clients at once */
     for (int i = 0; i < 50; i++)
         freeReplyObject(redisCommand(c, "SET k%d v%d", i, i));
     redisContext *cs[4];
     for (int k = 0; k < 4; k++)
-        cs[k] = proc_conn(&s);
+        cs[k] = proc_conn(&t.s);
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < 100; i++)
             redisAppendCommand(cs[k], "RPUSH p%d %d", k, i);
@@ -613,19 +657,9 @@ static void test_strace_order(void)
     for (int k = 0; k < 4; k++)
         redisFree(cs[k]);
     redisFree(c);
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        proc_untrack(server_pid);
-    }
-    /* strace exits once its tracee did, having written the whole trace */
-    long long deadline = harness_now_ms() + 20000;
-    while (harness_now_ms() < deadline && waitpid(pid, NULL, WNOHANG) != pid)
-        harness_sleep_ms(10);
-    if (harness_now_ms() >= deadline)
-        proc_kill9(&s);
-    proc_untrack(pid);
+    stop_traced(&t);
 
-    FILE *fp = fopen(trace, "r");
+    FILE *fp = fopen(t.trace, "r");
     if (!fp) {
         ok(0, "strace wrote a trace");
         return;

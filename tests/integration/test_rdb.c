@@ -344,21 +344,6 @@ static int run_capture(const char *shell_cmd, char *out, size_t outlen)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The fork children of a process (the BGSAVE child). */
-static pid_t child_of(pid_t pid)
-{
-    char path[128], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
-    pid_t child = 0;
-    if (fgets(line, sizeof(line), fp))
-        child = (pid_t)atoi(line);
-    fclose(fp);
-    return child;
-}
-
 /* Running (not gone, not a zombie nobody reaped). */
 static int alive(pid_t pid)
 {
@@ -380,7 +365,7 @@ static int wait_bgsave(struct proc *p, redisContext *c, long long before, int ms
 {
     long long deadline = harness_now_ms() + ms;
     while (harness_now_ms() < deadline) {
-        if (!child_of(p->pid) && cmd_int(c, "LASTSAVE") > before)
+        if (!proc_child_of(p->pid) && cmd_int(c, "LASTSAVE") > before)
             return 0;
         harness_sleep_ms(20);
     }
@@ -595,7 +580,7 @@ static void test_bgsave(void)
     is_str(bgsave_reply, "Background saving started", "BGSAVE under write load");
     /* while it runs (if it finished meanwhile, the replies can't be checked) */
     char *r1 = cmd(c, "BGSAVE"), *r2 = cmd(c, "BGSAVE SCHEDULE"), *r3 = cmd(c, "SAVE");
-    if (child_of(s.pid)) {
+    if (proc_child_of(s.pid)) {
         is_str(r1, "ERR Background save already in progress", "BGSAVE while one runs");
         is_str(r2, "ERR Background save already in progress", "BGSAVE SCHEDULE while one runs");
         is_str(r3, "ERR Background save already in progress", "SAVE while a BGSAVE runs");
@@ -699,7 +684,7 @@ static void test_save_points(void)
         harness_sleep_ms(50);
     ok(cmd_int(c, "LASTSAVE") > last, "3 changes after more than 1 second: the save point fires");
     deadline = harness_now_ms() + 10000;
-    while (harness_now_ms() < deadline && child_of(s.pid))
+    while (harness_now_ms() < deadline && proc_child_of(s.pid))
         harness_sleep_ms(20);
     ok(file_exists(dir, "dump.rdb"), "dump.rdb written by the save point");
     redisFree(c);
@@ -918,7 +903,7 @@ static void test_crash_mid_bgsave(void)
     char temp[64];
     long long deadline = harness_now_ms() + 20000;
     while (harness_now_ms() < deadline) {
-        child = child_of(s.pid);
+        child = proc_child_of(s.pid);
         snprintf(temp, sizeof(temp), "temp-%d.rdb", (int)child);
         if (child && file_size(dir, temp) > 4096)
             break;
@@ -966,7 +951,7 @@ static char *replace_all(const char *s, const char *from, const char *to)
 static char *bgsave_status_when_done(struct proc *p, redisContext *c)
 {
     long long deadline = harness_now_ms() + 60000;
-    while (child_of(p->pid) && harness_now_ms() < deadline)
+    while (proc_child_of(p->pid) && harness_now_ms() < deadline)
         harness_sleep_ms(10);
     harness_sleep_ms(200); /* the cron reaps the child and records its status */
     char *info = cmd(c, "INFO persistence");
