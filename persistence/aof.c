@@ -235,6 +235,11 @@ void aof_flush(int force)
         if (srv.appendfsync == AOF_FSYNC_EVERYSEC && aof.fsync_offset != aof.current_size &&
             srv.unixtime > aof.last_fsync && !aof_bio_pending_fsync())
             goto try_fsync;
+        /* with always, writes left unsynced while a child ran
+         * (no-appendfsync-on-rewrite) are synced as soon as it is gone,
+         * not at the next write */
+        if (srv.appendfsync == AOF_FSYNC_ALWAYS && aof.fsync_offset != aof.current_size)
+            goto try_fsync;
         return;
     }
     if (srv.appendfsync == AOF_FSYNC_EVERYSEC)
@@ -308,6 +313,11 @@ void aof_flush(int force)
         aof.buf = sstr_empty(0);
     }
 try_fsync:
+    /* no-appendfsync-on-rewrite: the user chose latency over durability
+     * while a child's writes load the disk; the fsync owed comes with the
+     * first flush after the child */
+    if (srv.no_appendfsync_on_rewrite && (aof.child_pid > 0 || other_child_active()))
+        return;
     if (srv.appendfsync == AOF_FSYNC_ALWAYS) {
         if (fdatasync(aof.fd) == -1) {
             server_log(LL_WARNING,

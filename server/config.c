@@ -179,7 +179,7 @@ static const struct cfg configs[] = {
     BOOL("repl-disable-tcp-nodelay", NULL, 0, P_INT, 0, NULL, NULL),
     BOOL("repl-diskless-sync", NULL, 0, srv.repl_diskless_sync, 1, NULL, NULL),
     BOOL("aof-rewrite-incremental-fsync", NULL, 0, P_INT, 1, NULL, NULL),
-    BOOL("no-appendfsync-on-rewrite", NULL, 0, P_INT, 0, NULL, NULL),
+    BOOL("no-appendfsync-on-rewrite", NULL, 0, srv.no_appendfsync_on_rewrite, 0, NULL, NULL),
     BOOL("cluster-require-full-coverage", NULL, 0, P_INT, 1, NULL, NULL),
     BOOL("rdb-save-incremental-fsync", NULL, 0, P_INT, 1, NULL, NULL),
     BOOL("aof-load-truncated", NULL, 0, srv.aof_load_truncated, 1, NULL, NULL),

@@ -243,6 +243,7 @@ struct server {
     int io_threads;
     int lazyfree_lazy_user_del;
     int stop_writes_on_bgsave_err;
+    int no_appendfsync_on_rewrite;
     int lazyfree_lazy_user_flush;
     int busy_reply_threshold;
     long long client_obuf_limits[3][3]; /* normal/replica/pubsub: hard, soft, soft seconds */

@@ -691,6 +691,93 @@ static void test_strace_order(void)
     ok(fsyncs < 50 + 400 + 20, "group commit: %ld fdatasyncs for %d writes", fsyncs, 50 + 400 + 20);
 }
 
+/* no-appendfsync-on-rewrite yes: while a fork child runs, AOF writes are
+ * not fsynced (their replies go out at once); as soon as the child is gone
+ * what was written meanwhile is fsynced, before any new write arrives. */
+static void test_no_fsync_while_child(void)
+{
+    const char *extra[] = {"--no-appendfsync-on-rewrite", "yes", NULL};
+    struct traced t;
+    if (!start_traced(&t, "nofsync", extra))
+        return;
+    redisContext *c = proc_conn(&t.s);
+    char *r = cmd(c, "DEBUG POPULATE 300000 pop 100");
+    free(r);
+    r = cmd(c, "BGSAVE");
+    is_str(r, "Background saving started", "no-appendfsync-on-rewrite: a BGSAVE runs");
+    free(r);
+    int during = 0;
+    for (int i = 0; i < 500 && proc_child_of(t.server_pid); i++) {
+        freeReplyObject(redisCommand(c, "SET during%d v", i));
+        during += proc_child_of(t.server_pid) != 0; /* the whole round trip inside the child's life */
+    }
+    long long deadline = harness_now_ms() + 60000;
+    for (;;) {
+        char *info = cmd(c, "INFO persistence");
+        int running = strstr(info, "rdb_bgsave_in_progress:1") != NULL;
+        free(info);
+        if (!running || harness_now_ms() > deadline)
+            break;
+        harness_sleep_ms(20);
+    }
+    harness_sleep_ms(300); /* idle: only the owed fsync may touch the AOF now */
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(redisCommand(c, "SET after%d v", i));
+    redisFree(c);
+    stop_traced(&t);
+
+    FILE *fp = fopen(t.trace, "r");
+    if (!fp) {
+        ok(0, "strace wrote a trace");
+        return;
+    }
+    /* first pass: the child's pid and the end of its life */
+    char line[2048];
+    long child = 0;
+    double child_start = 0, child_end = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        long pid;
+        double ts;
+        if (sscanf(line, "%ld %lf", &pid, &ts) != 2)
+            continue;
+        if (!child && pid != t.server_pid && strstr(line, ".rdb>")) {
+            child = pid;
+            child_start = ts;
+        }
+        if (child && pid == child && strstr(line, "+++ exited"))
+            child_end = ts;
+    }
+    /* second pass: the server's AOF writes and fsyncs, inside and after */
+    rewind(fp);
+    long writes_in = 0, syncs_in = 0, writes_after = 0, syncs_after = 0;
+    const char *first_after = NULL;
+    while (fgets(line, sizeof(line), fp)) {
+        long pid;
+        double ts;
+        if (sscanf(line, "%ld %lf", &pid, &ts) != 2 || pid != t.server_pid || !strstr(line, "incr.aof>"))
+            continue;
+        int is_sync = strstr(line, " fdatasync(") || strstr(line, " fsync(");
+        int is_write = strstr(line, " write(") || strstr(line, " writev(");
+        if (ts >= child_start && ts <= child_end) {
+            writes_in += is_write;
+            syncs_in += is_sync;
+        } else if (child_end && ts > child_end) {
+            if (!first_after && (is_sync || is_write))
+                first_after = is_sync ? "fdatasync" : "write";
+            writes_after += is_write;
+            syncs_after += is_sync;
+        }
+    }
+    fclose(fp);
+    ok(child && child_end > child_start && during > 0 && writes_in > 0,
+       "the trace shows the child's life and %ld AOF writes in it (%d writes answered meanwhile)", writes_in, during);
+    is_int(syncs_in, 0, "no AOF fsync while the child runs");
+    is_str(first_after ? first_after : "(none)", "fdatasync",
+           "once the child is gone, the unsynced writes are fsynced before any new write");
+    ok(writes_after >= 5 && syncs_after >= 6, "afterwards every write is fsynced again (%ld writes, %ld fsyncs)",
+       writes_after, syncs_after);
+}
+
 /* ---- rewrite ------------------------------------------------------------------------- */
 
 static void test_rewrite(void)
@@ -1124,6 +1211,7 @@ int main(void)
     test_identity_and_layout(1);
     test_crash_durability();
     test_strace_order();
+    test_no_fsync_while_child();
     test_rewrite();
     test_enable_at_runtime();
     test_fsync_modes();
