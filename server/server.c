@@ -60,7 +60,9 @@ static void log_raw(int level, const char *msg)
     char date[64];
     size_t off = strftime(date, sizeof(date), "%d %b %Y %H:%M:%S.", &tm);
     snprintf(date + off, sizeof(date) - off, "%03d", (int)tv.tv_usec / 1000);
-    fprintf(fp, "%d:M %s %c %s\n", (int)getpid(), date, marks[level & 3], msg);
+    /* the role letter as Redis writes it: C in a fork child, M otherwise */
+    char role = srv.pid && getpid() != srv.pid ? 'C' : 'M';
+    fprintf(fp, "%d:%c %s %c %s\n", (int)getpid(), role, date, marks[level & 3], msg);
     fflush(fp);
     if (!to_stdout)
         fclose(fp);
