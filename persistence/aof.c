@@ -36,6 +36,7 @@
 
 #include "aof_int.h"
 #include "aof_parse.h"
+#include "childinfo.h"
 #include "commands.h"
 #include "config.h"
 #include "digest.h"
@@ -751,6 +752,8 @@ void loading_end(void)
 
 void aof_info_append(sstr *out)
 {
+    struct childinfo_stats ci;
+    childinfo_stats(&ci);
     long long cur = aof.child_pid > 0 && aof.rewrite_time_start >= 0 ? (long long)(time(NULL) - aof.rewrite_time_start)
                                                                      : -1;
     *out = sstr_catfmt(*out,
@@ -763,10 +766,10 @@ void aof_info_append(sstr *out)
                        "aof_rewrites:%lld\r\n"
                        "aof_rewrites_consecutive_failures:%lld\r\n"
                        "aof_last_write_status:%s\r\n"
-                       "aof_last_cow_size:%lld\r\n",
+                       "aof_last_cow_size:%zu\r\n",
                        aof.state != AOF_OFF, aof.child_pid > 0, aof.rewrite_scheduled, aof.rewrite_time_last, cur,
                        aof.last_bgrewrite_ok ? "ok" : "err", aof.rewrites, aof.rewrites_consecutive_failures,
-                       aof.last_write_ok ? "ok" : "err", aof.last_cow_size);
+                       aof.last_write_ok ? "ok" : "err", ci.aof_last_cow_size);
 }
 
 void aof_info_append_tail(sstr *out)

@@ -47,7 +47,6 @@ struct aof_state {
     int last_bgrewrite_ok;
     long long rewrites;
     long long rewrites_consecutive_failures;
-    long long last_cow_size;
 };
 
 extern struct aof_state aof;

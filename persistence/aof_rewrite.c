@@ -35,6 +35,7 @@
 #include "aof.h"
 #include "aof_int.h"
 #include "aof_parse.h"
+#include "childinfo.h"
 #include "db.h"
 #include "mem.h"
 #include "qlog.h"
@@ -283,6 +284,7 @@ static void dump_key(void *priv, const char *key, size_t klen, struct value *v)
         struct arg argv[3] = {{"PEXPIREAT", 9}, {key, klen}, {num, (size_t)n}};
         emit(x, 3, argv);
     }
+    childinfo_key_saved();
 }
 
 static int write_commands(int fd, sstr *err)
@@ -391,13 +393,16 @@ static void __attribute__((noreturn)) child_main(pid_t parent)
         close(srv.listen_fds[i]);
     if (aof.fd != -1)
         close(aof.fd);
+    childinfo_after_fork_child(CHILDINFO_AOF);
     sstr path = child_temp_path(getpid());
     sstr err = sstr_empty(0);
     int rc = aof_write_base(path, aof.child_rdb_format, &err);
-    if (rc != 0)
+    if (rc != 0) {
         server_log(LL_WARNING, "Background AOF rewrite failed: %s", err);
-    else
+    } else {
         server_log(LL_NOTICE, "Successfully created the temporary AOF base file %s", path);
+        childinfo_child_done();
+    }
     _exit(rc == 0 ? 0 : 1);
 }
 
@@ -430,14 +435,20 @@ int aof_rewrite_background(sstr *err)
     aof.rewrites++;
     aof.child_rdb_format = srv.aof_use_rdb_preamble && HAVE_RDB;
     pid_t parent = getpid();
+    long long keys = 0;
+    for (int i = 0; i < srv.dbnum; i++)
+        keys += (long long)db_size(srv.dbs[i]);
+    childinfo_before_fork(keys);
     pid_t pid = fork();
     if (pid == -1) {
+        childinfo_fork_failed();
         aof.last_bgrewrite_ok = 0;
         *err = sstr_catfmt(*err, "Can't rewrite append only file in background: fork: %s", strerror(errno));
         return -1;
     }
     if (pid == 0)
         child_main(parent);
+    childinfo_after_fork_parent();
     server_log(LL_NOTICE, "Background append only file rewriting started by pid %ld", (long)pid);
     aof.child_pid = pid;
     aof.rewrite_scheduled = 0;
@@ -533,10 +544,12 @@ static void rewrite_finished(int ok)
 
 void aof_rewrite_reap(void)
 {
+    childinfo_receive();
     int status;
     pid_t r = waitpid(aof.child_pid, &status, WNOHANG);
     if (r == 0)
         return;
+    childinfo_child_reaped(r == aof.child_pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (r == -1) {
         server_log(LL_WARNING, "waitpid() on the AOF rewrite child returned an error: %s", strerror(errno));
         rewrite_finished(0);
@@ -568,6 +581,7 @@ void aof_kill_child(void)
     while (waitpid(pid, NULL, 0) == -1 && errno == EINTR) {
     }
     remove_temp_file(pid);
+    childinfo_child_reaped(0);
     aof.child_pid = -1;
     aof.rewrite_time_start = -1;
 }

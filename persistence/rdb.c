@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "childinfo.h"
 #include "config.h"
 #include "db.h"
 #include "introspection.h"
@@ -67,7 +68,6 @@ static struct {
     long long last_bgsave_time; /* seconds the last BGSAVE took, -1 */
     int bgsave_scheduled;
     long long saves;
-    long long save_keys_total;
     long long keys_loaded, keys_expired;
 } rdb = {.child_pid = -1, .lastbgsave_ok = 1, .last_bgsave_time = -1};
 
@@ -114,6 +114,7 @@ static void save_key(void *priv, const char *key, size_t len, struct value *v)
     if (rdb_save_type(x->r, type) || rdb_save_raw_string(x->r, key, len, x->o.compress) ||
         rdb_save_value(x->r, v, &x->o))
         goto werr;
+    childinfo_key_saved();
     if (v->type == OBJ_STREAM) {
         sstr blob = rdb_stream_idmp_blob(x->db->id, key, len, v);
         if (blob) {
@@ -289,9 +290,12 @@ static void __attribute__((noreturn)) child_main(pid_t parent)
     signal(SIGINT, SIG_DFL);
     for (int i = 0; i < srv.listen_count; i++)
         close(srv.listen_fds[i]);
+    childinfo_after_fork_child(CHILDINFO_RDB);
     sstr err = sstr_empty(0);
     int rc = rdb_save(srv.dbfilename, &err);
     sstr_free(err);
+    if (rc == 0)
+        childinfo_child_done();
     /* _exit: no atexit handlers, no stdio buffers of the parent flushed twice */
     _exit(rc == 0 ? 0 : 1);
 }
@@ -313,20 +317,22 @@ int rdb_bgsave(sstr *err)
         keys += (long long)db_size(srv.dbs[i]);
     pid_t parent = getpid();
     fflush(stdout);
+    childinfo_before_fork(keys);
     pid_t pid = fork();
     if (pid == 0)
         child_main(parent);
     if (pid == -1) {
+        childinfo_fork_failed();
         rdb.lastbgsave_ok = 0;
         *e = sstr_catfmt(*e, "Can't save in background: fork: %s", strerror(errno));
         server_log(LL_WARNING, "%s", *e);
         sstr_free(local);
         return -1;
     }
+    childinfo_after_fork_parent();
     server_log(LL_NOTICE, "Background saving started by pid %ld", (long)pid);
     rdb.child_pid = pid;
     rdb.child_start = time(NULL);
-    rdb.save_keys_total = keys;
     sstr_free(local);
     return 0;
 }
@@ -364,6 +370,7 @@ void rdb_kill_child(void)
     while (waitpid(rdb.child_pid, &status, 0) == -1 && errno == EINTR) {
     }
     remove_temp_file(rdb.child_pid);
+    childinfo_child_reaped(0);
     rdb.child_pid = -1;
     rdb.last_bgsave_time = time(NULL) - rdb.child_start;
 }
@@ -371,6 +378,7 @@ void rdb_kill_child(void)
 /* Redis's backgroundSaveDoneHandlerDisk. */
 static void child_done(int exitcode, int bysignal)
 {
+    childinfo_child_reaped(!bysignal && exitcode == 0);
     if (!bysignal && exitcode == 0) {
         server_log(LL_NOTICE, "Background saving terminated with success");
         srv.dirty -= rdb.dirty_before_bgsave;
@@ -396,6 +404,7 @@ void rdb_cron(void)
 {
     init_once();
     if (rdb.child_pid > 0) {
+        childinfo_receive();
         int status;
         pid_t r = waitpid(rdb.child_pid, &status, WNOHANG);
         if (r == rdb.child_pid) {
@@ -711,7 +720,6 @@ void rdb_info_get(struct rdb_info *info)
     info->last_bgsave_time_sec = rdb.last_bgsave_time;
     info->current_bgsave_time_sec = rdb.child_pid > 0 ? (long long)(time(NULL) - rdb.child_start) : -1;
     info->saves = rdb.saves;
-    info->save_keys_total = rdb.child_pid > 0 ? rdb.save_keys_total : 0;
     info->last_load_keys_loaded = rdb.keys_loaded;
     info->last_load_keys_expired = rdb.keys_expired;
 }
@@ -720,14 +728,16 @@ void rdb_info_append(sstr *out)
 {
     struct rdb_info i;
     rdb_info_get(&i);
+    struct childinfo_stats ci;
+    childinfo_stats(&ci);
     *out = sstr_catfmt(*out,
                        "loading:%d\r\n"
                        "async_loading:0\r\n"
-                       "current_cow_peak:0\r\n"
-                       "current_cow_size:0\r\n"
-                       "current_cow_size_age:0\r\n"
-                       "current_fork_perc:0.00\r\n"
-                       "current_save_keys_processed:0\r\n"
+                       "current_cow_peak:%zu\r\n"
+                       "current_cow_size:%zu\r\n"
+                       "current_cow_size_age:%lld\r\n"
+                       "current_fork_perc:%.2f\r\n"
+                       "current_save_keys_processed:%lld\r\n"
                        "current_save_keys_total:%lld\r\n"
                        "rdb_changes_since_last_save:%lld\r\n"
                        "rdb_bgsave_in_progress:%d\r\n"
@@ -736,12 +746,14 @@ void rdb_info_append(sstr *out)
                        "rdb_last_bgsave_time_sec:%lld\r\n"
                        "rdb_current_bgsave_time_sec:%lld\r\n"
                        "rdb_saves:%lld\r\n"
-                       "rdb_last_cow_size:0\r\n"
+                       "rdb_last_cow_size:%zu\r\n"
                        "rdb_last_load_keys_expired:%lld\r\n"
                        "rdb_last_load_keys_loaded:%lld\r\n",
-                       i.loading, i.save_keys_total, i.changes_since_last_save, i.bgsave_in_progress,
-                       i.last_save_time, i.last_bgsave_ok ? "ok" : "err", i.last_bgsave_time_sec,
-                       i.current_bgsave_time_sec, i.saves, i.last_load_keys_expired, i.last_load_keys_loaded);
+                       i.loading, ci.current_cow_peak, ci.current_cow_size, ci.current_cow_size_age,
+                       ci.current_fork_perc, ci.current_save_keys_processed, ci.current_save_keys_total,
+                       i.changes_since_last_save, i.bgsave_in_progress, i.last_save_time, i.last_bgsave_ok ? "ok" : "err", i.last_bgsave_time_sec,
+                       i.current_bgsave_time_sec, i.saves, ci.rdb_last_cow_size, i.last_load_keys_expired,
+                       i.last_load_keys_loaded);
 }
 
 /* ---- DEBUG RELOAD, DEBUG OBJECT serializedlength --------------------------------------- */

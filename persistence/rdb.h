@@ -87,7 +87,6 @@ struct rdb_info {
     long long last_bgsave_time_sec;    /* -1 before the first BGSAVE ended */
     long long current_bgsave_time_sec; /* -1 when none runs */
     long long saves;
-    long long save_keys_total;         /* keys when the running BGSAVE started */
     long long last_load_keys_loaded, last_load_keys_expired;
 };
 void rdb_info_get(struct rdb_info *info);

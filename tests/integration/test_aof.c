@@ -815,6 +815,9 @@ static void test_rewrite(void)
            strstr(r, "aof_last_bgrewrite_status:ok\r\n") && strstr(r, "aof_rewrite_in_progress:0\r\n") &&
            strstr(r, "aof_current_size:") && strstr(r, "aof_delayed_fsync:0\r\n"),
        "INFO persistence reports the AOF and its rewrite as Redis 7.0 does");
+    const char *cow = strstr(r, "aof_last_cow_size:");
+    ok(cow && atoll(cow + strlen("aof_last_cow_size:")) > 0, "aof_last_cow_size: the rewrite child's peak (%lld)",
+       cow ? atoll(cow + strlen("aof_last_cow_size:")) : -1);
     free(r);
     char before[64], after[64];
     digest(&s, before);

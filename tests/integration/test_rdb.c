@@ -933,6 +933,77 @@ static void test_crash_mid_bgsave(void)
     proc_kill9(&s);
 }
 
+/* A numeric field of an INFO reply, -1 when absent. */
+static double info_num(const char *info, const char *name)
+{
+    char key[80];
+    snprintf(key, sizeof(key), "\n%s:", name);
+    const char *at = strstr(info, key);
+    return at ? atof(at + strlen(key)) : -1;
+}
+
+/* INFO persistence while a BGSAVE runs shows the child's progress: keys
+ * written of keys to write, the fork percentage, its copy-on-write size;
+ * afterwards rdb_last_cow_size holds the peak and the current_* fields
+ * are 0 again.  The parent overwrites keys meanwhile, which is what makes
+ * pages copy-on-write. */
+static void test_bgsave_progress(void)
+{
+    char dir[300];
+    proc_make_dir(dir, sizeof(dir), "progress");
+    struct proc s;
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
+        ok(0, "sluice starts");
+        return;
+    }
+    redisContext *c = proc_conn(&s);
+    CHECK_CMD(c, "OK", "DEBUG POPULATE 1000000 k 100");
+    CHECK_CMD(c, "Background saving started", "BGSAVE");
+    double total = -1, processed = 0, perc_error = 0, cow = 0, peak = 0;
+    int i = 0;
+    while (proc_child_of(s.pid)) {
+        run(c, "SET k:%d overwritten", i++ % 1000000);
+        char *info = cmd(c, "INFO persistence");
+        if (info_num(info, "current_save_keys_processed") > 0) {
+            total = info_num(info, "current_save_keys_total");
+            processed = info_num(info, "current_save_keys_processed");
+            double want = processed / total * 100;
+            double got = info_num(info, "current_fork_perc");
+            if (got - want > 0.01 || want - got > 0.01)
+                perc_error = got - want;
+            cow = info_num(info, "current_cow_size");
+            peak = info_num(info, "current_cow_peak");
+        }
+        free(info);
+    }
+    ok(processed >= 1 && total == 1000000, "during the BGSAVE: %.0f of %.0f keys written", processed, total);
+    ok(perc_error == 0, "current_fork_perc is keys written / keys to write (off by %.2f)", perc_error);
+    ok(cow > 0 && peak >= cow, "current_cow_size %.0f, current_cow_peak %.0f", cow, peak);
+    long long deadline = harness_now_ms() + 60000;
+    char *info = NULL;
+    for (;;) {
+        free(info);
+        info = cmd(c, "INFO persistence");
+        if (info_num(info, "rdb_bgsave_in_progress") == 0 || harness_now_ms() > deadline)
+            break;
+        harness_sleep_ms(20);
+    }
+    ok(info_num(info, "rdb_last_cow_size") >= peak && peak > 0, "rdb_last_cow_size %.0f: the child's peak",
+       info_num(info, "rdb_last_cow_size"));
+    ok(info_num(info, "current_save_keys_total") == 0 && info_num(info, "current_save_keys_processed") == 0 &&
+           info_num(info, "current_cow_peak") == 0 && info_num(info, "current_fork_perc") == 0,
+       "after the child: the current_* fields are 0 again");
+    free(info);
+    char log[400], grep[600];
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
+    snprintf(grep, sizeof(grep), "grep -c ':C .* Fork CoW for RDB: current' '%s'", log);
+    char out[64] = "";
+    run_capture(grep, out, sizeof(out));
+    is_str(out, "1\n", "the child logs its copy-on-write size, with the child's role letter");
+    redisFree(c);
+    proc_kill9(&s);
+}
+
 /* s with every "from" replaced by "to" (malloc'd). */
 static char *replace_all(const char *s, const char *from, const char *to)
 {
@@ -1435,6 +1506,7 @@ int main(void)
     test_child_exclusion();
     const char *redis = proc_redis_path();
     test_bgsave_error(redis);
+    test_bgsave_progress();
     test_idmp(redis);
     if (redis) {
         test_sluice_to_redis(redis);
