@@ -527,6 +527,17 @@ static void signal_ready_keys(struct db *db)
     mem_free(keys);
 }
 
+/* Before SWAPDB: the values at db's blocked keys are about to leave it. */
+static void unlink_blocked_values(struct db *db)
+{
+    dict_iter it;
+    dict_iter_init(&it, db->blocking_keys);
+    dict_entry *e;
+    while ((e = dict_iter_next(&it)) != NULL)
+        value_unlinked(db_peek(db, e->key, e->keylen));
+    dict_iter_release(&it);
+}
+
 static void swapdb_command(struct client *c)
 {
     int id1, id2;
@@ -543,6 +554,8 @@ static void swapdb_command(struct client *c)
         /* both directions: a key watched in either db changes */
         watch_touch_db(a, b);
         watch_touch_db(b, a);
+        unlink_blocked_values(a);
+        unlink_blocked_values(b);
         db_swap(a, b);
         signal_ready_keys(a);
         signal_ready_keys(b);

@@ -238,6 +238,7 @@ struct value *db_take(struct db *db, const char *key, size_t len)
     db->keys--;
     dict_free_unlinked(p->keys, e);
     release_if_empty(db, key, len);
+    value_unlinked(v);
     return v;
 }
 

@@ -106,6 +106,12 @@ void value_free(struct value *v)
     mem_free(v);
 }
 
+void value_unlinked(struct value *v)
+{
+    if (v && v->type != OBJ_STRING && type_ops[v->type] && type_ops[v->type]->unlinked)
+        type_ops[v->type]->unlinked(v->u.ptr);
+}
+
 struct value *value_dup(const struct value *v)
 {
     struct value *copy = mem_alloc(sizeof(*copy));

@@ -58,6 +58,9 @@ struct value_ops {
     void *(*dup)(const void *payload);
     size_t (*mem_usage)(const void *payload);
     const char *(*encoding_name)(const struct value *v);
+    /* Optional: the value left its key without being freed (RENAME, MOVE,
+     * SWAPDB).  Streams tell the XREADGROUP clients waiting on them. */
+    void (*unlinked)(void *payload);
 };
 void value_register_type(enum value_type type, const struct value_ops *ops);
 
@@ -75,6 +78,9 @@ sstr value_string_make_raw(struct value *v);
 
 struct value *value_new(enum value_type type, enum value_encoding enc, void *payload);
 void value_free(struct value *v);
+/* The value was taken out of its key and lives on elsewhere (see
+ * value_ops.unlinked). */
+void value_unlinked(struct value *v);
 struct value *value_dup(const struct value *v);
 const char *value_type_name(const struct value *v);
 const char *value_encoding_name(const struct value *v);

@@ -28,9 +28,10 @@
  * key.  What the first run resolved ("$" IDs, the timeout) travels in the
  * block state; blocking.c frees it just before the re-run, so free_priv
  * keeps the last one aside for the re-run to take back.  A waiting
- * XREADGROUP is also registered on its streams: when one is freed, the
- * waiter gets Redis's -UNBLOCKED error unless the key holds a stream again
- * once the command is over.
+ * XREADGROUP is also registered on its streams: when one is freed or
+ * leaves its key (RENAME, MOVE, SWAPDB: value_unlinked()), the waiter gets
+ * Redis's -UNBLOCKED error unless the key holds a stream again once the
+ * command is over.
  */
 #include <assert.h>
 #include <event2/event.h>

@@ -390,10 +390,11 @@ stream *stream_new(void)
 
 void (*stream_waiter_gone)(struct stream_waiter *w);
 
-void stream_free(stream *s)
+/* Clients blocked in XREADGROUP on this stream are told it left their key
+ * (freed, or moved to another key or database); the command module
+ * decides, once the command is over, from what their key holds then. */
+static void release_waiters(stream *s)
 {
-    /* clients blocked in XREADGROUP on this stream are told by the command
-     * module, which can see what the key holds once the command is over */
     struct list_node *n;
     while ((n = list_first(&s->waiters)) != NULL) {
         struct stream_waiter *w = list_entry(n, struct stream_waiter, node);
@@ -403,6 +404,11 @@ void stream_free(stream *s)
         if (stream_waiter_gone)
             stream_waiter_gone(w);
     }
+}
+
+void stream_free(stream *s)
+{
+    release_waiters(s);
     qlog_free(s->log);
     for (size_t i = 0; i < s->ngroups; i++)
         stream_cg_free(s->groups[i]);
@@ -873,7 +879,9 @@ static const char *ops_encoding(const struct value *v)
     return "stream";
 }
 
-static const struct value_ops stream_ops = {ops_free, ops_dup, ops_mem, ops_encoding};
+static void ops_unlinked(void *p) { release_waiters(p); }
+
+static const struct value_ops stream_ops = {ops_free, ops_dup, ops_mem, ops_encoding, ops_unlinked};
 
 void stream_type_init(void) { value_register_type(OBJ_STREAM, &stream_ops); }
 
