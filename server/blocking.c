@@ -116,6 +116,14 @@ int blocking_parse_timeout(struct client *c, const char *p, size_t len, int unit
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
+static void arm_timer(struct event *timer, long long delta_ms)
+{
+    if (delta_ms < 0)
+        delta_ms = 0;
+    struct timeval tv = {(time_t)(delta_ms / 1000), (suseconds_t)((delta_ms % 1000) * 1000)};
+    evtimer_add(timer, &tv);
+}
+
 void blocking_block_client(struct client *c, const struct block_kind *kind, const int *key_idx, int nkeys,
                            long long timeout_ms, void *priv)
 {
@@ -157,11 +165,7 @@ void blocking_block_client(struct client *c, const struct block_kind *kind, cons
     }
     if (timeout_ms > 0) {
         x->timer = evtimer_new(srv.base, timer_cb, c);
-        long long delta = timeout_ms - mstime();
-        if (delta < 0)
-            delta = 0;
-        struct timeval tv = {(time_t)(delta / 1000), (suseconds_t)((delta % 1000) * 1000)};
-        evtimer_add(x->timer, &tv);
+        arm_timer(x->timer, timeout_ms - mstime());
     }
     c->flags |= CLIENT_BLOCKED;
     blocked_count++;
@@ -244,6 +248,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!(c->flags & CLIENT_BLOCKED))
         return;
+    /* libevent measures from the time it cached at wake-up, on a coarse
+     * clock: its timer may fire a few ms early.  Redis never times out
+     * before the deadline, so neither do we. */
+    long long left = c->bstate.timeout_ms - mstime();
+    if (left > 0) {
+        arm_timer(extra_of(c)->timer, left);
+        return;
+    }
     reply_timeout(c);
     unblock(c);
     schedule_resume(c);

@@ -176,7 +176,8 @@ static long long blpop_elapsed_ms(redisContext *c, const char *timeout, char **r
 static void test_timeouts_and_unblock(void)
 {
     struct test_server s;
-    if (!ok(harness_start(&s, NULL) == 0, "server starts"))
+    const char *args[] = {"--enable-debug-command", "yes", NULL};
+    if (!ok(harness_start(&s, args) == 0, "server starts"))
         return;
     redisContext *c = harness_connect(&s);
     const char *timeouts[] = {"0.05", "0.1", "0.25"};
@@ -188,6 +189,21 @@ static void test_timeouts_and_unblock(void)
         ok(ms >= want[i] && ms <= want[i] + 40, "BLPOP timeout %s took %lld ms (within 40 ms)", timeouts[i], ms);
         free(r);
     }
+    /* never early: a BLPOP right behind a 100 ms command in one pipeline
+     * (the event loop's cached clock is then 100 ms old when it blocks) */
+    long long busy_t0 = harness_now_ms();
+    redisAppendCommand(c, "DEBUG SLEEP 0.1");
+    redisAppendCommand(c, "BLPOP nokey 0.1");
+    redisReply *sleep_rep = NULL, *pop_rep = NULL;
+    redisGetReply(c, (void **)&sleep_rep);
+    redisGetReply(c, (void **)&pop_rep);
+    long long both = harness_now_ms() - busy_t0;
+    ok(pop_rep && pop_rep->type == REDIS_REPLY_NIL && both >= 200,
+       "a BLPOP behind a busy command still waits its whole timeout (%lld ms for 100 + 100)", both);
+    if (sleep_rep)
+        freeReplyObject(sleep_rep);
+    if (pop_rep)
+        freeReplyObject(pop_rep);
     /* CLIENT UNBLOCK: TIMEOUT gives the timeout reply, ERROR an error */
     redisContext *b = harness_connect(&s);
     char *id = harness_cmd(b, "CLIENT ID");
