@@ -1,8 +1,9 @@
-/* config.c - configuration directives: defaults, redis.conf and command-line
- * loading, CONFIG GET/SET/RESETSTAT/REWRITE/HELP, with Redis 7.0's exact
- * names, defaults, validation, error texts and output formats.
+/* config.c - configuration directives: the table, defaults, redis.conf and
+ * command-line loading, with Redis 7.0's exact names, defaults, validation
+ * and error texts.  The CONFIG command (GET/SET/RESETSTAT/REWRITE/HELP) is
+ * cmd_config.c, over the same table (config_int.h).
  *
- * Design: ONE table of directive descriptors (`configs[]` below).  Each row
+ * Design: ONE table of directive descriptors (`cfg_table[]` below).  Each row
  * says everything about a directive:
  *   - name, and an optional alias (slave-read-only, lua-time-limit...);
  *   - type: T_BOOL (yes/no), T_NUM (integer; F_MEMORY accepts 1k/1kb/1gb...,
@@ -21,11 +22,9 @@
  * The field pointers are checked with _Generic: an int row cannot point at
  * a long long field.
  *
- * CONFIG SET is all-or-nothing as in Redis: names and flags are checked
- * first, old values are saved as strings (their CONFIG GET text), new ones
- * set, then apply hooks run; any failure sets the saved strings back.
  */
 #include "config.h"
+#include "config_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -47,53 +46,6 @@
 #include "server.h"
 #include "util.h"
 
-enum { T_BOOL, T_NUM, T_ENUM, T_STR, T_SPECIAL };
-
-#define F_IMMUTABLE (1u << 0)  /* CONFIG SET refuses it */
-#define F_PROTECTED (1u << 1)  /* CONFIG SET only if enable-protected-configs allows */
-#define F_DENY_LOAD (1u << 2)  /* CONFIG SET refused while loading the dataset */
-#define F_MULTI_ARG (1u << 3)  /* several words; CONFIG SET splits its value on spaces */
-#define F_MEMORY (1u << 4)     /* 1k=1000, 1kb=1024, m/mb, g/gb, b; any case */
-#define F_PERCENT (1u << 5)    /* also "N%", stored as -N */
-#define F_OCTAL (1u << 6)
-#define F_UNSIGNED (1u << 7)   /* full 64-bit unsigned range (maxmemory) */
-#define F_LL (1u << 8)         /* T_NUM storage is long long, else int */
-#define F_EMPTY_NULL (1u << 9) /* T_STR: "" is stored as NULL */
-
-struct cfg;
-struct rw_state;
-typedef int validate_fn(const char *s, long long v, const char **err);
-typedef int apply_fn(const char **err);
-
-struct enum_val {
-    const char *name;
-    int val;
-};
-
-/* How the generic CONFIG REWRITE of a special writes "name <get()>". */
-#define RW_QUOTE 1         /* value quoted (dir, notify-keyspace-events) */
-#define RW_ALWAYS 2        /* written even when it is the default */
-#define RW_UNSET_EMPTY 4   /* an empty value is written as no line at all */
-
-struct special_ops {
-    int (*set)(char **argv, int argc, const char **err); /* 0 error, 1 changed, 2 unchanged */
-    sstr (*get)(void);
-    void (*rewrite)(struct rw_state *st, const struct cfg *c); /* NULL: generic, see RW_* */
-    const char *def; /* default, applied through set() by config_init_defaults */
-    int rw;
-};
-
-struct cfg {
-    const char *name, *alias;
-    unsigned char type;
-    unsigned flags;
-    void *ptr;               /* int *, long long *, char ** (NULL for T_SPECIAL) */
-    long long min, max, def; /* T_NUM bounds; default of T_BOOL/T_NUM/T_ENUM */
-    const void *aux;         /* T_STR default string, T_ENUM table, T_SPECIAL ops */
-    validate_fn *valid;
-    apply_fn *apply;         /* after a CONFIG SET that changed the value */
-};
-
 #define IPTR(v) _Generic(&(v), int *: &(v))
 #define LPTR(v) _Generic(&(v), long long *: &(v))
 #define SPTR(v) _Generic(&(v), char **: &(v))
@@ -109,7 +61,6 @@ struct cfg {
 #define STR(n, a, fl, v, d, va, ap) {n, a, T_STR, fl, SPTR(v), 0, 0, 0, d, va, ap}
 #define SPECIAL(n, a, fl, ops, ap) {n, a, T_SPECIAL, fl, NULL, 0, 0, 0, &ops, NULL, ap}
 
-#define MB (1024LL * 1024)
 
 /* ---- enum tables (Redis's order: it shows up in error messages) ---- */
 
@@ -150,7 +101,6 @@ static validate_fn valid_dbfilename, valid_aof_filename, valid_aof_dirname, vali
     valid_activedefrag, valid_shutdown_flags;
 static long long repl_backlog_size;
 static apply_fn apply_backlog, apply_port, apply_bind, apply_hz, apply_maxclients, apply_appendonly, apply_appendfsync;
-static void special_rewrite(struct rw_state *st, const struct cfg *c);
 static const struct special_ops dir_ops, save_ops, cobl_ops, oom_values_ops, notify_ops, bind_ops, replicaof_ops,
     latency_pct_ops;
 
@@ -158,7 +108,7 @@ static const struct special_ops dir_ops, save_ops, cobl_ops, oom_values_ops, not
 /* Redis binds "* -::*" by default; Sluice only loopback unless told. */
 #define BIND_DEFAULT "127.0.0.1 -::1"
 
-static const struct cfg configs[] = {
+const struct cfg cfg_table[] = {
     /* bool */
     BOOL("rdbchecksum", NULL, F_IMMUTABLE, srv.rdbchecksum, 1, NULL, NULL),
     BOOL("daemonize", NULL, F_IMMUTABLE, srv.daemonize, 0, NULL, NULL),
@@ -323,7 +273,8 @@ static const struct cfg configs[] = {
     SPECIAL("latency-tracking-info-percentiles", NULL, F_MULTI_ARG, latency_pct_ops, NULL),
 };
 
-#define NCONFIGS ((int)(sizeof(configs) / sizeof(configs[0])))
+#define NCONFIGS ((int)(sizeof(cfg_table) / sizeof(cfg_table[0])))
+const int cfg_count = NCONFIGS;
 
 /* ---- name lookup ----
  * An entry code is (table index << 1) | is_alias.  Redis registers an
@@ -332,20 +283,20 @@ static const struct cfg configs[] = {
  * duplicate.  A linear scan: lookups only happen when loading and in
  * CONFIG, and a dict built before server.c seeds the hash would go stale. */
 
-static int lookup(const char *name, size_t len)
+int cfg_lookup(const char *name, size_t len)
 {
     for (int i = 0; i < NCONFIGS; i++) {
-        if (strieq(name, len, configs[i].name))
+        if (strieq(name, len, cfg_table[i].name))
             return i << 1;
-        if (configs[i].alias && strieq(name, len, configs[i].alias))
+        if (cfg_table[i].alias && strieq(name, len, cfg_table[i].alias))
             return (i << 1) | 1;
     }
     return -1;
 }
 
-static const char *entry_name(int code)
+const char *cfg_entry_name(int code)
 {
-    const struct cfg *c = &configs[code >> 1];
+    const struct cfg *c = &cfg_table[code >> 1];
     return (code & 1) ? c->alias : c->name;
 }
 
@@ -441,7 +392,7 @@ static int check_bounds(const struct cfg *c, long long v, const char **err)
     return 0;
 }
 
-static long long num_load(const struct cfg *c)
+long long cfg_num_load(const struct cfg *c)
 {
     return (c->flags & F_LL) ? *(long long *)c->ptr : *(int *)c->ptr;
 }
@@ -517,7 +468,7 @@ static int cfg_set(const struct cfg *c, char **argv, int argc, const char **err)
     case T_NUM:
         if (!parse_num(c, argv[0], &v, err) || !check_bounds(c, v, err))
             return 0;
-        if (num_load(c) == v)
+        if (cfg_num_load(c) == v)
             return 2;
         num_store(c, v);
         return 1;
@@ -538,14 +489,14 @@ static int cfg_set(const struct cfg *c, char **argv, int argc, const char **err)
 }
 
 /* CONFIG GET's text of a directive. */
-static sstr cfg_get(const struct cfg *c)
+sstr cfg_get(const struct cfg *c)
 {
     long long v;
     switch (c->type) {
     case T_BOOL:
         return sstr_from(*(int *)c->ptr ? "yes" : "no");
     case T_NUM:
-        v = num_load(c);
+        v = cfg_num_load(c);
         if ((c->flags & F_PERCENT) && v < 0)
             return sstr_catfmt(sstr_empty(24), "%lld%%", -v);
         if (c->flags & (F_MEMORY | F_UNSIGNED))
@@ -563,7 +514,7 @@ static sstr cfg_get(const struct cfg *c)
 /* Set from one string, as CONFIG SET does: a multi-word directive's value
  * is split on single spaces like Redis's sdssplitlen ("" is no words at
  * all, "a  b" is three). */
-static int set_from_string(const struct cfg *c, const char *value, const char **err)
+int cfg_set_from_string(const struct cfg *c, const char *value, const char **err)
 {
     sstr v = sstr_from(value);
     size_t len = sstr_len(v);
@@ -830,7 +781,7 @@ static sstr save_get(void)
 }
 
 static const char *const obuf_class_names[3] = {"normal", "slave", "pubsub"};
-static const long long obuf_defaults[3][3] = {{0, 0, 0}, {256 * MB, 64 * MB, 60}, {32 * MB, 8 * MB, 60}};
+const long long cfg_obuf_defaults[3][3] = {{0, 0, 0}, {256 * MB, 64 * MB, 60}, {32 * MB, 8 * MB, 60}};
 
 static int cobl_set(char **argv, int argc, const char **err)
 {
@@ -1036,157 +987,9 @@ static sstr latency_pct_get(void)
     return s;
 }
 
-/* ---- CONFIG REWRITE state ----
- * The old file as lines; each line remembers which directive wrote it
- * (owner, -1 for comments and lines we leave alone).  Rewriting a directive
- * reuses its old lines in order, appends what does not fit, and blanks the
- * old lines left over, as Redis does. */
-
-#define REWRITE_SIGNATURE "# Generated by CONFIG REWRITE"
-
-struct rw_line {
-    sstr text;
-    int owner, used;
-};
-
-struct rw_state {
-    struct rw_line *l;
-    int n, cap;
-    unsigned char processed[NCONFIGS];
-    int needs_signature;
-};
-
-static void rw_append(struct rw_state *st, sstr text, int owner)
-{
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->l = mem_realloc(st->l, sizeof(*st->l) * (size_t)st->cap);
-    }
-    st->l[st->n++] = (struct rw_line){text, owner, 0};
-}
-
-static void rw_mark(struct rw_state *st, const struct cfg *c) { st->processed[c - configs] = 1; }
-
-/* Write `line` for directive c: in place of its next unused old line, else
- * appended when force (the value differs from the default). */
-static void rw_line(struct rw_state *st, const struct cfg *c, sstr line, int force)
-{
-    int owner = (int)(c - configs);
-    rw_mark(st, c);
-    for (int i = 0; i < st->n; i++)
-        if (st->l[i].owner == owner && !st->l[i].used) {
-            sstr_free(st->l[i].text);
-            st->l[i].text = line;
-            st->l[i].used = 1;
-            return;
-        }
-    if (!force) {
-        sstr_free(line);
-        return;
-    }
-    if (st->needs_signature) {
-        rw_append(st, sstr_from(REWRITE_SIGNATURE), -1);
-        st->needs_signature = 0;
-    }
-    rw_append(st, line, -1);
-}
-
-/* Redis's rewriteConfigFormatMemory: the largest exact unit. */
-static sstr cat_memory(sstr s, long long v)
-{
-    if (v && v % (1024 * MB) == 0)
-        return sstr_catfmt(s, "%lldgb", v / (1024 * MB));
-    if (v && v % MB == 0)
-        return sstr_catfmt(s, "%lldmb", v / MB);
-    if (v && v % 1024 == 0)
-        return sstr_catfmt(s, "%lldkb", v / 1024);
-    return sstr_catfmt(s, "%llu", (unsigned long long)v);
-}
-
-static void rewrite_cfg(struct rw_state *st, const struct cfg *c)
-{
-    sstr line = sstr_catfmt(sstr_empty(64), "%s ", c->name);
-    long long v;
-    switch (c->type) {
-    case T_BOOL:
-    case T_ENUM: {
-        sstr val = cfg_get(c);
-        line = sstr_cat(line, val, sstr_len(val));
-        sstr_free(val);
-        rw_line(st, c, line, *(int *)c->ptr != c->def);
-        return;
-    }
-    case T_NUM:
-        v = num_load(c);
-        if ((c->flags & F_PERCENT) && v < 0)
-            line = sstr_catfmt(line, "%lld%%", -v);
-        else if (c->flags & F_MEMORY)
-            line = cat_memory(line, v);
-        else
-            line = sstr_catfmt(line, (c->flags & F_OCTAL) ? "%llo" : "%lld", v);
-        rw_line(st, c, line, v != c->def);
-        return;
-    case T_STR: {
-        const char *s = *(char **)c->ptr;
-        if (!s) { /* unset strings must be absent to stay unset */
-            sstr_free(line);
-            rw_mark(st, c);
-            return;
-        }
-        line = sstr_catrepr(line, s, strlen(s));
-        rw_line(st, c, line, !(c->aux && !strcmp(s, c->aux)));
-        return;
-    }
-    default:
-        sstr_free(line);
-        if (((const struct special_ops *)c->aux)->rewrite)
-            ((const struct special_ops *)c->aux)->rewrite(st, c);
-        else
-            special_rewrite(st, c);
-    }
-}
-
-static void save_rewrite(struct rw_state *st, const struct cfg *c)
-{
-    if (!srv.save_params_count)
-        rw_line(st, c, sstr_from("save \"\""), 1);
-    for (int j = 0; j < srv.save_params_count; j++)
-        rw_line(st, c, sstr_catfmt(sstr_empty(32), "save %lld %lld", srv.save_params[j][0], srv.save_params[j][1]),
-                1);
-    rw_mark(st, c);
-}
-
-static void cobl_rewrite(struct rw_state *st, const struct cfg *c)
-{
-    static const char *const names[3] = {"normal", "replica", "pubsub"};
-    for (int k = 0; k < 3; k++) {
-        sstr line = sstr_catfmt(sstr_empty(64), "client-output-buffer-limit %s ", names[k]);
-        line = cat_memory(line, srv.client_obuf_limits[k][0]);
-        line = cat_memory(sstr_cat(line, " ", 1), srv.client_obuf_limits[k][1]);
-        line = sstr_catfmt(line, " %lld", srv.client_obuf_limits[k][2]);
-        rw_line(st, c, line, memcmp(srv.client_obuf_limits[k], obuf_defaults[k], sizeof(obuf_defaults[k])) != 0);
-    }
-}
-
-/* "name value" for the specials without a rewrite function of their own. */
-static void special_rewrite(struct rw_state *st, const struct cfg *c)
-{
-    const struct special_ops *ops = c->aux;
-    sstr v = ops->get();
-    int is_default = ops->def && !strcmp(v, ops->def);
-    if ((ops->rw & RW_UNSET_EMPTY) && !sstr_len(v)) {
-        rw_mark(st, c); /* drops the old lines */
-    } else {
-        sstr line = sstr_catfmt(sstr_empty(64), "%s ", c->name);
-        line = (ops->rw & RW_QUOTE) ? sstr_catrepr(line, v, sstr_len(v)) : sstr_cats(line, sstr_len(v) ? v : "\"\"");
-        rw_line(st, c, line, (ops->rw & RW_ALWAYS) || !is_default);
-    }
-    sstr_free(v);
-}
-
 static const struct special_ops dir_ops = {dir_set, dir_get, NULL, NULL, RW_QUOTE | RW_ALWAYS | RW_UNSET_EMPTY};
-static const struct special_ops save_ops = {save_set, save_get, save_rewrite, "3600 1 300 100 60 10000", 0};
-static const struct special_ops cobl_ops = {cobl_set, cobl_get, cobl_rewrite,
+static const struct special_ops save_ops = {save_set, save_get, cfg_save_rewrite, "3600 1 300 100 60 10000", 0};
+static const struct special_ops cobl_ops = {cobl_set, cobl_get, cfg_cobl_rewrite,
                                             "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", 0};
 static const struct special_ops oom_values_ops = {oom_values_set, oom_values_get, NULL, "0 200 800", 0};
 static const struct special_ops notify_ops = {notify_set, notify_get, NULL, "", RW_QUOTE};
@@ -1204,7 +1007,7 @@ void config_init_defaults(void)
     char cwd[PATH_MAX];
     const char *err;
     for (int i = 0; i < NCONFIGS; i++) {
-        const struct cfg *c = &configs[i];
+        const struct cfg *c = &cfg_table[i];
         switch (c->type) {
         case T_BOOL:
         case T_ENUM:
@@ -1219,7 +1022,7 @@ void config_init_defaults(void)
             break;
         default:
             if (((const struct special_ops *)c->aux)->def)
-                set_from_string(c, ((const struct special_ops *)c->aux)->def, &err);
+                cfg_set_from_string(c, ((const struct special_ops *)c->aux)->def, &err);
         }
     }
     mem_free(srv.dir);
@@ -1247,10 +1050,10 @@ static void load_error(int linenum, const char *line, size_t linelen, const char
     last_error = sstr_from(reason);
 }
 
-static int is_trim_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+int cfg_is_trim_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* Read a whole file (appending to *out).  -1 with errno on failure. */
-static int read_file(const char *path, sstr *out)
+int cfg_read_file(const char *path, sstr *out)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
@@ -1281,11 +1084,11 @@ static int load_include(const char *pattern)
         glob_t g;
         if (glob(pattern, 0, NULL, &g) == 0) {
             for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-                if (read_file(g.gl_pathv[i], &text) == -1)
+                if (cfg_read_file(g.gl_pathv[i], &text) == -1)
                     rc = cant_open(g.gl_pathv[i]);
             globfree(&g);
         }
-    } else if (read_file(pattern, &text) == -1) {
+    } else if (cfg_read_file(pattern, &text) == -1) {
         rc = cant_open(pattern);
     }
     if (rc == 0)
@@ -1298,9 +1101,9 @@ static int load_include(const char *pattern)
  * (*err NULL when the message was already printed, by an include). */
 static int load_directive(char **argv, int argc, const char **err)
 {
-    int code = lookup(argv[0], strlen(argv[0]));
+    int code = cfg_lookup(argv[0], strlen(argv[0]));
     if (code >= 0) {
-        const struct cfg *c = &configs[code >> 1];
+        const struct cfg *c = &cfg_table[code >> 1];
         if (!(c->flags & F_MULTI_ARG) && argc != 2) {
             *err = "wrong number of arguments";
             return -1;
@@ -1350,9 +1153,9 @@ static int load_lines(const char *text, size_t len)
         const char *s = p, *e = nl ? nl : end;
         p = nl ? nl + 1 : NULL;
         linenum++;
-        while (s < e && is_trim_char(*s))
+        while (s < e && cfg_is_trim_char(*s))
             s++;
-        while (e > s && is_trim_char(e[-1]))
+        while (e > s && cfg_is_trim_char(e[-1]))
             e--;
         if (s == e || *s == '#')
             continue;
@@ -1480,7 +1283,7 @@ int config_load_from_argv(int argc, char **argv)
             last_had_value = 1;
         }
     }
-    if (srv.configfile && read_file(srv.configfile, &text) == -1)
+    if (srv.configfile && cfg_read_file(srv.configfile, &text) == -1)
         rc = cant_open(srv.configfile);
     if (rc == 0 && from_stdin) {
         char buf[4096];
@@ -1502,8 +1305,8 @@ int config_load_from_argv(int argc, char **argv)
 
 sstr config_get_value(const char *name)
 {
-    int code = lookup(name, strlen(name));
-    return code < 0 ? NULL : cfg_get(&configs[code >> 1]);
+    int code = cfg_lookup(name, strlen(name));
+    return code < 0 ? NULL : cfg_get(&cfg_table[code >> 1]);
 }
 
 int config_allow_protected_action(int setting, const struct client *c)
@@ -1516,349 +1319,3 @@ int config_allow_protected_action(int setting, const struct client *c)
         return 1;
     return !strncmp(c->addr, "127.0.0.1:", 10) || !strncmp(c->addr, "[::1]:", 6);
 }
-
-/* ---- CONFIG GET ---- */
-
-struct match {
-    sstr name;
-    const struct cfg *c;
-};
-
-static int already_matched(const struct match *m, size_t n, const char *name, size_t len)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strieq(name, len, m[i].name))
-            return 1;
-    return 0;
-}
-
-static void config_get_command(struct client *c)
-{
-    size_t n = 0, cap = 16;
-    struct match *m = mem_alloc(sizeof(*m) * cap);
-    for (int i = 2; i < c->argc; i++) {
-        const struct arg *a = &c->argv[i];
-        if (!memchr(a->ptr, '*', a->len) && !memchr(a->ptr, '?', a->len) && !memchr(a->ptr, '[', a->len)) {
-            /* a plain name is looked up, and replied as typed */
-            int code = lookup(a->ptr, a->len);
-            if (code < 0 || already_matched(m, n, a->ptr, a->len))
-                continue;
-            if (n == cap)
-                m = mem_realloc(m, sizeof(*m) * (cap *= 2));
-            m[n].name = sstr_new(a->ptr, a->len);
-            m[n++].c = &configs[code >> 1];
-            continue;
-        }
-        for (int code = 0; code < NCONFIGS * 2; code++) {
-            const char *name = (code & 1) ? configs[code >> 1].alias : configs[code >> 1].name;
-            if (!name || already_matched(m, n, name, strlen(name)) ||
-                !glob_match(a->ptr, a->len, name, strlen(name), 1))
-                continue;
-            if (n == cap)
-                m = mem_realloc(m, sizeof(*m) * (cap *= 2));
-            m[n].name = sstr_from(name);
-            m[n++].c = &configs[code >> 1];
-        }
-    }
-    reply_map_len(c, (long)n);
-    for (size_t i = 0; i < n; i++) {
-        sstr v = cfg_get(m[i].c);
-        reply_bulk_sstr(c, m[i].name);
-        reply_bulk_sstr(c, v);
-        sstr_free(v);
-        sstr_free(m[i].name);
-    }
-    mem_free(m);
-}
-
-/* ---- CONFIG SET ---- */
-
-static void restore_values(const int *codes, sstr *old, int n)
-{
-    for (int i = 0; i < n; i++) {
-        const char *err = "unknown error";
-        const struct cfg *cf = &configs[codes[i] >> 1];
-        if (!set_from_string(cf, old[i], &err))
-            server_log(LL_WARNING, "Failed restoring failed CONFIG SET command. Error setting %s to '%s': %s",
-                       cf->name, old[i], err);
-    }
-}
-
-static void config_set_command(struct client *c)
-{
-    if (c->argc & 1) {
-        reply_error(c, ERR_SYNTAX);
-        return;
-    }
-    int n = (c->argc - 2) / 2, napply = 0, invalid = 0, deny_loading = 0, set_count = 0;
-    int *codes = mem_alloc(sizeof(int) * (size_t)n), *apply_owner = mem_alloc(sizeof(int) * (size_t)n);
-    apply_fn **applies = mem_alloc(sizeof(apply_fn *) * (size_t)n);
-    sstr *old = mem_calloc(sizeof(sstr) * (size_t)n);
-    sstr unknown = NULL, err_name = NULL, errstr = NULL;
-    const char *err = NULL;
-
-    /* 1. names and flags, before touching anything */
-    for (int i = 0; i < n; i++) {
-        const struct arg *a = &c->argv[2 + 2 * i];
-        codes[i] = lookup(a->ptr, a->len);
-        if (codes[i] < 0) {
-            if (!invalid)
-                unknown = sstr_new(a->ptr, a->len);
-            invalid = 1;
-            continue;
-        }
-        if (invalid)
-            continue;
-        const struct cfg *cf = &configs[codes[i] >> 1];
-        if ((cf->flags & F_IMMUTABLE) ||
-            ((cf->flags & F_PROTECTED) && !config_allow_protected_action(srv.enable_protected_configs, c))) {
-            err = (cf->flags & F_IMMUTABLE) ? "can't set immutable config" : "can't set protected config";
-            err_name = sstr_new(a->ptr, a->len);
-            invalid = 1;
-            continue;
-        }
-        if (srv.loading && (cf->flags & F_DENY_LOAD)) {
-            deny_loading = invalid = 1;
-            continue;
-        }
-        for (int j = 0; j < i; j++)
-            if (codes[j] == codes[i]) {
-                err = "duplicate parameter";
-                err_name = sstr_new(a->ptr, a->len);
-                invalid = 1;
-                break;
-            }
-    }
-    if (invalid)
-        goto fail;
-
-    /* 2. save the old values, set the new ones */
-    for (int i = 0; i < n; i++)
-        old[i] = cfg_get(&configs[codes[i] >> 1]);
-    for (int i = 0; i < n; i++) {
-        const struct cfg *cf = &configs[codes[i] >> 1];
-        const struct arg *v = &c->argv[3 + 2 * i];
-        sstr value = sstr_new(v->ptr, v->len);
-        int res = set_from_string(cf, value, &err);
-        sstr_free(value);
-        set_count = i + 1;
-        if (!res) {
-            errstr = sstr_from(err);
-            restore_values(codes, old, set_count);
-            err_name = sstr_from(entry_name(codes[i]));
-            goto fail;
-        }
-        if (res == 1 && cf->apply) {
-            int k = 0;
-            while (k < napply && applies[k] != cf->apply)
-                k++;
-            if (k == napply) {
-                apply_owner[napply] = codes[i];
-                applies[napply++] = cf->apply;
-            }
-        }
-    }
-
-    /* 3. apply (re-listen...); on failure put everything back */
-    for (int k = 0; k < napply; k++) {
-        if (!applies[k](&err)) {
-            errstr = sstr_from(err);
-            server_log(LL_WARNING,
-                       "Failed applying new configuration. Possibly related to new %s setting. "
-                       "Restoring previous settings.",
-                       configs[apply_owner[k] >> 1].name);
-            restore_values(codes, old, n);
-            for (int r = 0; r < napply; r++)
-                if (!applies[r](&err))
-                    server_log(LL_WARNING, "Failed applying restored failed CONFIG SET command: %s", err);
-            err_name = sstr_from(entry_name(apply_owner[k]));
-            goto fail;
-        }
-    }
-    reply_ok(c);
-    goto done;
-
-fail:
-    if (deny_loading)
-        reply_error(c, "-LOADING Sluice is loading the dataset in memory");
-    else if (unknown)
-        reply_errorf(c, "Unknown option or number of arguments for CONFIG SET - '%s'", unknown);
-    else if (errstr || err)
-        reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - %s", err_name,
-                     errstr ? errstr : err);
-    else
-        reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s')", err_name);
-done:
-    for (int i = 0; i < n; i++)
-        sstr_free(old[i]);
-    mem_free(old);
-    mem_free(codes);
-    mem_free(apply_owner);
-    mem_free(applies);
-    sstr_free(unknown);
-    sstr_free(err_name);
-    sstr_free(errstr);
-}
-
-/* ---- CONFIG REWRITE ---- */
-
-/* Lines the loader understands without a table entry: kept as they are. */
-static int is_kept_directive(const char *name)
-{
-    return !strcasecmp(name, "include") || !strcasecmp(name, "rename-command") || !strcasecmp(name, "user") ||
-           !strcasecmp(name, "loadmodule") || !strcasecmp(name, "sentinel");
-}
-
-static int rewrite_read_old(struct rw_state *st, const char *path)
-{
-    sstr content = sstr_empty(0), args = sstr_empty(64);
-    struct split_args sa = {0};
-    if (read_file(path, &content) == -1 && errno != ENOENT) {
-        sstr_free(content);
-        sstr_free(args);
-        return -1;
-    }
-    const char *p = content, *end = content + sstr_len(content);
-    while (sstr_len(content) && p) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *s = p, *e = nl ? nl : end;
-        p = nl ? nl + 1 : NULL;
-        while (s < e && is_trim_char(*s))
-            s++;
-        while (e > s && is_trim_char(e[-1]))
-            e--;
-        sstr line = sstr_new(s, (size_t)(e - s));
-        int owner = -1;
-        if (!sstr_len(line) || line[0] == '#') {
-            if (!strcmp(line, REWRITE_SIGNATURE))
-                st->needs_signature = 0;
-        } else {
-            sstr_clear(args);
-            int argc = resp_split_args(line, sstr_len(line), &args, &sa);
-            int code = argc > 0 ? lookup(args, sa.len[0]) : -1;
-            if (code >= 0) {
-                owner = code >> 1; /* alias lines count as the primary name */
-            } else if (argc <= 0 || !is_kept_directive(args)) {
-                sstr aux = sstr_cats(sstr_from("# ??? "), line);
-                sstr_free(line);
-                line = aux;
-            }
-        }
-        rw_append(st, line, owner);
-    }
-    split_args_free(&sa);
-    sstr_free(args);
-    sstr_free(content);
-    return 0;
-}
-
-static int rewrite_write(const char *path, sstr content)
-{
-    char tmp[PATH_MAX + 8];
-    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd == -1)
-        return -1;
-    size_t off = 0;
-    int rc = -1;
-    while (off < sstr_len(content)) {
-        ssize_t w = write(fd, content + off, sstr_len(content) - off);
-        if (w <= 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
-    mode_t um = umask(0);
-    umask(um);
-    if (fsync(fd) == 0 && fchmod(fd, 0644 & ~um) == 0 && rename(tmp, path) == 0)
-        rc = 0;
-done: {
-    int e = errno;
-    close(fd);
-    if (rc)
-        unlink(tmp);
-    errno = e;
-}
-    return rc;
-}
-
-static int rewrite_config(const char *path)
-{
-    struct rw_state st;
-    memset(&st, 0, sizeof(st));
-    st.needs_signature = 1;
-    if (rewrite_read_old(&st, path) == -1)
-        return -1;
-    for (int i = 0; i < NCONFIGS; i++)
-        rewrite_cfg(&st, &configs[i]);
-    /* old lines of rewritten directives that were not reused: blank */
-    for (int i = 0; i < st.n; i++)
-        if (st.l[i].owner >= 0 && !st.l[i].used && st.processed[st.l[i].owner])
-            sstr_clear(st.l[i].text);
-    sstr content = sstr_empty(4096);
-    int was_empty = 0;
-    for (int i = 0; i < st.n; i++) {
-        int empty = sstr_len(st.l[i].text) == 0;
-        if (!(empty && was_empty)) /* collapse runs of blank lines */
-            content = sstr_cat(sstr_cat(content, st.l[i].text, sstr_len(st.l[i].text)), "\n", 1);
-        was_empty = empty;
-        sstr_free(st.l[i].text);
-    }
-    mem_free(st.l);
-    int rc = rewrite_write(path, content);
-    sstr_free(content);
-    return rc;
-}
-
-static void config_rewrite_command(struct client *c)
-{
-    if (!srv.configfile) {
-        reply_error(c, "The server is running without a config file");
-        return;
-    }
-    if (rewrite_config(srv.configfile) == -1) {
-        int e = errno;
-        server_log(LL_WARNING, "CONFIG REWRITE failed: %s", strerror(e));
-        reply_errorf(c, "Rewriting config file: %s", strerror(e));
-    } else {
-        server_log(LL_WARNING, "CONFIG REWRITE executed with success.");
-        reply_ok(c);
-    }
-}
-
-/* ---- CONFIG RESETSTAT / HELP ---- */
-
-static void config_resetstat_command(struct client *c)
-{
-    server_reset_stats();
-    reply_ok(c);
-}
-
-static void config_help_command(struct client *c)
-{
-    static const char *const help[] = {
-        "GET <pattern>",
-        "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>",
-        "    Set the configuration <directive> to <value>.",
-        "RESETSTAT",
-        "    Reset statistics reported by the INFO command.",
-        "REWRITE",
-        "    Rewrite the configuration file.",
-        NULL,
-    };
-    reply_help(c, help);
-}
-
-const struct command_impl config_commands[] = {
-    {"config|get", config_get_command},
-    {"config|set", config_set_command},
-    {"config|resetstat", config_resetstat_command},
-    {"config|rewrite", config_rewrite_command},
-    {"config|help", config_help_command},
-    {NULL, NULL},
-};

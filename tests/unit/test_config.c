@@ -262,6 +262,35 @@ static void test_argv(void)
     srv.configfile = NULL;
 }
 
+/* CONFIG GET * lists exactly the directive names Redis 7.0 lists (a
+ * fixture taken from Debian's redis-server 7.0.15, TLS aside). */
+static void same_names_as_redis(const char *reply)
+{
+    const char *srcdir = getenv("SLUICE_SRCDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tests/unit/redis70-config-names.txt", srcdir && *srcdir ? srcdir : "..");
+    FILE *fp = fopen(path, "r");
+    if (!ok(fp != NULL, "fixture %s readable", path))
+        return;
+    char line[256], needle[300];
+    int names = 0, missing = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        names++;
+        snprintf(needle, sizeof(needle), "\n$%s\n", line);
+        if (!strstr(reply, needle)) {
+            missing++;
+            tap_diag("Redis 7.0 lists %s, Sluice does not", line);
+        }
+    }
+    fclose(fp);
+    is_int(missing, 0, "CONFIG GET * has every one of Redis 7.0's %d names", names);
+    /* "%N" pairs: as many names as Redis, so none of Sluice's own */
+    is_int(atoi(reply + 1), names, "... and no other");
+}
+
 static void test_config_get_set(void)
 {
     config_init_defaults();
@@ -274,6 +303,7 @@ static void test_config_get_set(void)
     ok(strstr(stub_reply, "$lua-time-limit\n") && strstr(stub_reply, "$busy-reply-threshold\n"),
        "CONFIG GET * lists aliases too");
     ok(!strstr(stub_reply, "$tls-"), "no TLS directives");
+    same_names_as_redis(stub_reply);
 
     is_str(run("CONFIG SET maxmemory 10mb"), "+OK", "CONFIG SET maxmemory");
     is_int(srv.maxmemory, 10485760, "maxmemory set");
