@@ -7,10 +7,13 @@
  * differential tests (tests/diff); this file covers what needs several
  * connections, time, signals or process exit codes.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,6 +194,63 @@ static void test_idle_timeout(void)
     ok(n == 0 && closed, "idle client disconnected");
     ok(waited >= 900 && waited <= 3500, "after about the timeout (%lld ms)", waited);
     close(fd);
+    harness_stop(&s);
+}
+
+/* The keepalive timer of the server's end of a loopback connection, from
+ * /proc/net/tcp: the remaining time in USER_HZ ticks when the socket's
+ * timer is the keepalive one (timer 2), 0 when no timer runs, -1 when the
+ * connection is not found. */
+static long server_keepalive_ticks(int server_port, int client_fd)
+{
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    if (getsockname(client_fd, (struct sockaddr *)&me, &len) != 0)
+        return -1;
+    int client_port = ntohs(me.sin_port);
+    FILE *fp = fopen("/proc/net/tcp", "r");
+    if (!fp)
+        return -1;
+    char line[512];
+    long found = -1;
+    while (fgets(line, sizeof(line), fp)) {
+        unsigned lport, rport, st, timer;
+        unsigned long when;
+        if (sscanf(line, " %*d: %*x:%x %*x:%x %x %*x:%*x %x:%lx", &lport, &rport, &st, &timer, &when) != 5)
+            continue;
+        if ((int)lport == server_port && (int)rport == client_port && st == 1 /* ESTABLISHED */) {
+            found = timer == 2 ? (long)when : 0;
+            break;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
+/* tcp-keepalive N: accepted sockets probe after N idle seconds (Redis's
+ * anetKeepAlive); 0 turns it off; CONFIG SET applies to new connections. */
+static void test_tcp_keepalive(void)
+{
+    struct test_server s;
+    const char *args[] = {"--tcp-keepalive", "123", NULL};
+    if (!ok(harness_start(&s, args) == 0, "server with tcp-keepalive 123 starts"))
+        return;
+    long hz = sysconf(_SC_CLK_TCK);
+    redisContext *c = harness_connect(&s);
+    char *r = harness_cmd(c, "PING");
+    free(r);
+    long ticks = server_keepalive_ticks(s.port, c->fd);
+    ok(ticks > 118 * hz && ticks <= 123 * hz, "the server's socket has a 123 s keepalive timer (%ld ticks of 1/%ld s)",
+       ticks, hz);
+    r = harness_cmd(c, "CONFIG SET tcp-keepalive 0");
+    is_str(r, "OK", "CONFIG SET tcp-keepalive 0");
+    free(r);
+    redisContext *c2 = harness_connect(&s);
+    r = harness_cmd(c2, "PING");
+    free(r);
+    is_int(server_keepalive_ticks(s.port, c2->fd), 0, "a connection accepted after tcp-keepalive 0 has no keepalive timer");
+    redisFree(c2);
+    redisFree(c);
     harness_stop(&s);
 }
 
@@ -515,6 +575,7 @@ int main(void)
     test_shutdown_command();
     test_maxclients();
     test_idle_timeout();
+    test_tcp_keepalive();
     test_auth();
     test_protocol_errors_close();
     test_pipelining_and_big_values();
