@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test_protected_mode.sh - protected mode, seen from another host.
+#
+# Protected mode refuses clients that do not come from loopback (or a unix
+# socket) while no password is set, with Redis's -DENIED text, and lets them
+# in once protected-mode is no or a password is set.  "Another host" is a
+# network namespace joined to this one by a veth pair, both made here and
+# removed at exit; the server listens on loopback and on the veth address.
+# (The -DENIED text is Redis 7.0.15's, its "Setup a an" included.)
+# Needs root and iproute2; where a namespace can't be made, the test skips.
+set -u
+server=${SLUICE_SERVER:-server/sluice-server}
+ns=sluice-pm-$$
+host_if=slpm$$h
+peer_if=slpm$$p
+net=10.213.$(($$ % 250)).
+host_ip=${net}1
+peer_ip=${net}2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pm-XXXXXX")
+pid=
+
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    ip link del "$host_if" 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+skip() {
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
+command -v ip >/dev/null || skip "needs iproute2 (ip)"
+ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace here"
+ip link add "$host_if" type veth peer name "$peer_if" 2>/dev/null || skip "cannot create a veth pair here"
+ip link set "$peer_if" netns "$ns" &&
+    ip addr add "$host_ip/30" dev "$host_if" && ip link set "$host_if" up &&
+    ip netns exec "$ns" ip addr add "$peer_ip/30" dev "$peer_if" &&
+    ip netns exec "$ns" ip link set "$peer_if" up &&
+    ip netns exec "$ns" ip link set lo up || skip "cannot configure the veth pair"
+
+n=0
+failed=0
+check() { # check DESCRIPTION EXPECTED ACTUAL
+    n=$((n + 1))
+    if [ "$2" = "$3" ]; then
+        echo "ok $n - $1"
+    else
+        echo "not ok $n - $1"
+        printf '#   expected: %q\n#   got:      %q\n' "$2" "$3"
+        failed=1
+    fi
+}
+
+# one request over a fresh connection, from a namespace or from here; the
+# reply's raw bytes, CR LF shown as |
+ask() { # ask NS|- IP COMMAND...
+    local where=$1 ip=$2
+    shift 2
+    local req
+    req=$(printf '*%d\r\n' $#; for a in "$@"; do printf '$%d\r\n%s\r\n' ${#a} "$a"; done; printf x)
+    req=${req%x} # $(...) would drop the final newline
+    # the reply: what arrives until the server closes, or within 1 s
+    local cmd="exec 3<>/dev/tcp/$ip/$port && printf '%s' \"\$REQ\" >&3 && timeout 1 cat <&3"
+    if [ "$where" = - ]; then
+        REQ=$req timeout 5 bash -c "$cmd" 2>/dev/null | tr '\r\n' '|' | sed 's/||*$//'
+    else
+        REQ=$req timeout 5 ip netns exec "$where" bash -c "$cmd" 2>/dev/null | tr '\r\n' '|' | sed 's/||*$//'
+    fi
+}
+
+for attempt in 1 2 3 4 5; do
+    port=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
+    "$server" --port "$port" --bind "127.0.0.1 $host_ip" --save "" --dir "$tmp" \
+        --logfile "$tmp/sluice.log" --protected-mode yes &
+    pid=$!
+    for _ in $(seq 100); do
+        [ "$(ask - 127.0.0.1 PING 2>/dev/null | head -c 5)" = "+PONG" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$pid" 2>/dev/null && break
+    wait "$pid" 2>/dev/null
+    pid=
+done
+[ -n "$pid" ] || { echo "1..1"; echo "not ok 1 - the server starts"; exit 1; }
+
+denied="-DENIED Sluice is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Sluice you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Sluice from the same host the server is running, however MAKE SURE Sluice is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Sluice configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+check "a client from another host is refused with -DENIED" "$denied" "$(ask "$ns" "$host_ip" PING)"
+check "a loopback client is served" "+PONG" "$(ask - 127.0.0.1 PING)"
+check "the same address from this host is not loopback: refused too" "$denied" "$(ask - "$host_ip" PING)"
+check "CONFIG SET protected-mode no" "+OK" "$(ask - 127.0.0.1 CONFIG SET protected-mode no)"
+check "then the other host is served" "+PONG" "$(ask "$ns" "$host_ip" PING)"
+ask - 127.0.0.1 CONFIG SET protected-mode yes >/dev/null
+check "protected mode on again: refused" "$denied" "$(ask "$ns" "$host_ip" PING)"
+check "CONFIG SET requirepass" "+OK" "$(ask - 127.0.0.1 CONFIG SET requirepass s3cret)"
+check "with a password the other host may connect, and must authenticate" "-NOAUTH Authentication required." \
+    "$(ask "$ns" "$host_ip" PING)"
+echo "1..$n"
+exit $failed
