@@ -134,6 +134,27 @@ static int wait_ready(struct test_server *s, int timeout_ms)
     return -1;
 }
 
+pid_t harness_spawn(const char *const *base, const char *const *extra, unsigned quiet)
+{
+    const char *argv[64];
+    int n = 0;
+    for (int i = 0; base[i] && n < 62; i++)
+        argv[n++] = base[i];
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; fd++)
+            if (quiet & (1u << fd))
+                dup2(devnull, fd);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 int harness_start(struct test_server *s, const char *const *extra)
 {
     memset(s, 0, sizeof(*s));
@@ -146,29 +167,10 @@ int harness_start(struct test_server *s, const char *const *extra)
         s->port = harness_free_port();
         char portbuf[16];
         snprintf(portbuf, sizeof(portbuf), "%d", s->port);
-        const char *argv[64];
-        int n = 0;
-        argv[n++] = harness_server_path();
-        argv[n++] = "--port";
-        argv[n++] = portbuf;
-        argv[n++] = "--bind";
-        argv[n++] = "127.0.0.1";
-        argv[n++] = "--dir";
-        argv[n++] = s->dir;
-        argv[n++] = "--logfile";
-        argv[n++] = s->logpath;
-        for (int i = 0; extra && extra[i] && n < 62; i++)
-            argv[n++] = extra[i];
-        argv[n] = NULL;
-        pid_t pid = fork();
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_RDWR);
-            dup2(devnull, 0);
-            execv(argv[0], (char *const *)argv);
-            _exit(127);
-        }
-        s->pid = pid;
-        track(pid);
+        const char *base[] = {harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1", "--dir", s->dir,
+                              "--logfile", s->logpath, NULL};
+        s->pid = harness_spawn(base, extra, HARNESS_QUIET_STDIN);
+        track(s->pid);
         if (wait_ready(s, 10000) == 0)
             return 0;
         if (s->pid) {

@@ -26,6 +26,14 @@ int harness_free_port(void);
 /* Start with extra "--name value" arguments (NULL-terminated list).
  * Returns 0 when the server answers PING. */
 int harness_start(struct test_server *s, const char *const *extra_args);
+/* fork + exec (PATH searched) of base (NULL-terminated) followed by extra
+ * (NULL-terminated, may be NULL), at most 62 words; the file descriptors
+ * in quiet (HARNESS_QUIET_STDIN | _STDOUT | _STDERR) go to /dev/null.
+ * Returns the child's pid, or -1. */
+#define HARNESS_QUIET_STDIN 1u
+#define HARNESS_QUIET_STDOUT 2u
+#define HARNESS_QUIET_STDERR 4u
+pid_t harness_spawn(const char *const *base, const char *const *extra, unsigned quiet);
 /* Like harness_start but does not wait: for tests of startup failures.
  * Returns the exit status of the server (waits up to timeout_ms), or -1
  * if it is still running. */

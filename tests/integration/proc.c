@@ -122,23 +122,9 @@ int proc_start(struct proc *p, const char *bin, const char *dir, const char *con
     char port[16], log[460];
     snprintf(port, sizeof(port), "%d", p->port);
     snprintf(log, sizeof(log), "%s/%s.log", dir, strstr(bin, "redis") ? "redis" : "sluice");
-    const char *argv[64];
-    int n = 0;
-    const char *fixed[] = {bin,    "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--logfile", log,
-                           "--save", "",     "--enable-debug-command", "yes"};
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        argv[n++] = fixed[i];
-    for (int i = 0; extra && extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
+    const char *base[] = {bin,    "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--logfile", log,
+                          "--save", "",     "--enable-debug-command", "yes", NULL};
+    pid_t pid = harness_spawn(base, extra, HARNESS_QUIET_STDIN | HARNESS_QUIET_STDOUT);
     p->pid = pid;
     proc_track(pid);
     if (!wait_ms)

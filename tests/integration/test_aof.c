@@ -555,26 +555,11 @@ static int start_traced(struct traced *t, const char *name, const char *const *e
     char portbuf[16], log[400];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     snprintf(log, sizeof(log), "%s/sluice.log", dir);
-    const char *fixed[] = {"strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync",
-                           "-o", t->trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1",
-                           "--dir", dir, "--logfile", log, "--appendonly", "yes", "--appendfsync", "always",
-                           "--save", "", "--enable-debug-command", "yes"};
-    const char *argv[48];
-    int n = 0;
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        argv[n++] = fixed[i];
-    for (int i = 0; extra && extra[i] && n < 46; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execvp("strace", (char *const *)argv);
-        _exit(127);
-    }
+    const char *base[] = {"strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync",
+                          "-o", t->trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1",
+                          "--dir", dir, "--logfile", log, "--appendonly", "yes", "--appendfsync", "always",
+                          "--save", "", "--enable-debug-command", "yes", NULL};
+    pid_t pid = harness_spawn(base, extra, HARNESS_QUIET_STDIN | HARNESS_QUIET_STDOUT | HARNESS_QUIET_STDERR);
     proc_track(pid);
     t->strace_pid = pid;
     t->s.pid = pid;
