@@ -72,6 +72,19 @@ ask() { # ask NS|- IP COMMAND...
     fi
 }
 
+# what the server sends on its own when a client connects and says nothing
+# (protected mode answers at once and closes; sending first could make the
+# server's close a reset that loses the reply)
+greet() { # greet NS|- IP
+    local where=$1 ip=$2
+    local cmd="exec 3<>/dev/tcp/$ip/$port && timeout 1 cat <&3"
+    if [ "$where" = - ]; then
+        timeout 5 bash -c "$cmd" 2>/dev/null | tr '\r\n' '|' | sed 's/||*$//'
+    else
+        timeout 5 ip netns exec "$where" bash -c "$cmd" 2>/dev/null | tr '\r\n' '|' | sed 's/||*$//'
+    fi
+}
+
 for attempt in 1 2 3 4 5; do
     port=$((20000 + (RANDOM * 7 + $$ + attempt) % 40000))
     "$server" --port "$port" --bind "127.0.0.1 $host_ip" --save "" --dir "$tmp" \
@@ -90,13 +103,13 @@ done
 
 denied="-DENIED Sluice is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Sluice you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Sluice from the same host the server is running, however MAKE SURE Sluice is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Sluice configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
-check "a client from another host is refused with -DENIED" "$denied" "$(ask "$ns" "$host_ip" PING)"
+check "a client from another host is refused with -DENIED" "$denied" "$(greet "$ns" "$host_ip")"
 check "a loopback client is served" "+PONG" "$(ask - 127.0.0.1 PING)"
-check "the same address from this host is not loopback: refused too" "$denied" "$(ask - "$host_ip" PING)"
+check "the same address from this host is not loopback: refused too" "$denied" "$(greet - "$host_ip")"
 check "CONFIG SET protected-mode no" "+OK" "$(ask - 127.0.0.1 CONFIG SET protected-mode no)"
 check "then the other host is served" "+PONG" "$(ask "$ns" "$host_ip" PING)"
 ask - 127.0.0.1 CONFIG SET protected-mode yes >/dev/null
-check "protected mode on again: refused" "$denied" "$(ask "$ns" "$host_ip" PING)"
+check "protected mode on again: refused" "$denied" "$(greet "$ns" "$host_ip")"
 check "CONFIG SET requirepass" "+OK" "$(ask - 127.0.0.1 CONFIG SET requirepass s3cret)"
 check "with a password the other host may connect, and must authenticate" "-NOAUTH Authentication required." \
     "$(ask "$ns" "$host_ip" PING)"
