@@ -172,8 +172,12 @@ static void restore_command(struct client *c)
             mem_free(a);
         }
     }
-    if (lru_idle >= 0 && !(srv.maxmemory_policy & MAXMEMORY_FLAG_LFU))
+    if (srv.maxmemory_policy & MAXMEMORY_FLAG_LFU) {
+        if (lfu_freq >= 0)
+            value_set_lfu_freq(v, (unsigned)lfu_freq);
+    } else if (lru_idle >= 0) {
         rdb_set_idle(v, lru_idle);
+    }
     db_signal_modified(c->db, key->ptr, key->len);
     reply_ok(c);
     srv.dirty++;

@@ -6,7 +6,7 @@
  * fields redis-ver (the Redis version Sluice matches), redis-bits, ctime,
  * used-mem, aof-base (1 for an AOF base, else 0), sluice-ver; then per
  * non-empty database SELECTDB and RESIZEDB, and each key with
- * EXPIRETIME_MS when it has a TTL (and IDLE under an LRU maxmemory policy,
+ * EXPIRETIME_MS when it has a TTL (and IDLE under an LRU maxmemory policy, FREQ under an LFU one,
  * as Redis); EOF and the CRC-64 (0 with rdbchecksum no).
  *
  * Saving (rdb_save) writes "temp-<pid>.rdb" next to the target, fsyncs it,
@@ -90,7 +90,7 @@ struct save_ctx {
     rio *r;
     struct db *db;
     struct rdb_save_opts o;
-    int save_lru;
+    int save_lru, save_lfu;
     int failed;
     sstr why;
 };
@@ -111,6 +111,11 @@ static void save_key(void *priv, const char *key, size_t len, struct value *v)
         goto werr;
     if (x->save_lru && (rdb_save_type(x->r, RDB_OPCODE_IDLE) || rdb_save_len(x->r, (uint64_t)value_idle_ms(v) / 1000)))
         goto werr;
+    if (x->save_lfu) {
+        unsigned char freq = (unsigned char)value_lfu_freq(v);
+        if (rdb_save_type(x->r, RDB_OPCODE_FREQ) || !rio_write(x->r, &freq, 1))
+            goto werr;
+    }
     if (rdb_save_type(x->r, type) || rdb_save_raw_string(x->r, key, len, x->o.compress) ||
         rdb_save_value(x->r, v, &x->o))
         goto werr;
@@ -140,7 +145,8 @@ void rdb_server_save_opts(struct rdb_save_opts *o)
 int rdb_save_rio(struct rio *r, int flags, sstr *err)
 {
     sstr local = NULL, *e = err_target(err, &local);
-    struct save_ctx x = {r, NULL, {0}, (srv.maxmemory_policy & MAXMEMORY_FLAG_LRU) != 0, 0, NULL};
+    struct save_ctx x = {r,    NULL, {0}, (srv.maxmemory_policy & MAXMEMORY_FLAG_LRU) != 0,
+                         (srv.maxmemory_policy & MAXMEMORY_FLAG_LFU) != 0, 0, NULL};
     rdb_server_save_opts(&x.o);
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);

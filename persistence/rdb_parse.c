@@ -6,8 +6,8 @@
  *  - unknown AUX fields are ignored (that is the AUX contract); aof-base
  *    and used-mem are noted;
  *  - RESIZEDB is only a hint and is skipped; IDLE sets the value's LRU
- *    clock (unless the policy is LFU), FREQ is read and dropped (Sluice
- *    keeps no LFU counters);
+ *    clock (unless the policy is LFU), FREQ its LFU counter (only under an
+ *    LFU policy), as Redis's objectSetLRUOrLFU;
  *  - keys whose expire time has passed are not loaded, except from an AOF
  *    base (whose later commands assume the keyspace as it was);
  *  - empty lists/streams are skipped as Redis skips them;
@@ -88,7 +88,7 @@ int rdb_parse(rio *r, const struct rdb_load_opts *o, const struct rdb_sink *sink
     struct rdb_loader l;
     char magic[10];
     int dbid = 0, type;
-    long long expire = -1, idle = -1;
+    long long expire = -1, idle = -1, freq = -1;
     sstr key = NULL;
     int rc = -1;
 
@@ -139,7 +139,8 @@ int rdb_parse(rio *r, const struct rdb_load_opts *o, const struct rdb_sink *sink
                 rdb_fail_io(&l, "an LFU frequency");
                 goto done;
             }
-            continue; /* Sluice keeps no LFU counter */
+            freq = b;
+            continue;
         } else if (type == RDB_OPCODE_IDLE) {
             uint64_t v;
             if (rdb_load_plain_len(&l, &v, "an LRU idle time") != 0)
@@ -235,7 +236,10 @@ int rdb_parse(rio *r, const struct rdb_load_opts *o, const struct rdb_sink *sink
             st->keys_expired++;
             goto next;
         }
-        if (idle >= 0 && !o->lfu)
+        /* Redis's objectSetLRUOrLFU: what the current policy tracks */
+        if (o->lfu && freq >= 0)
+            value_set_lfu_freq(v, (unsigned)freq);
+        else if (!o->lfu && idle >= 0)
             rdb_set_idle(v, idle);
         sstr aerr = NULL;
         if (sink->add(sink->priv, dbid, key, sstr_len(key), v, expire, &aerr) != 0) {
@@ -250,7 +254,7 @@ int rdb_parse(rio *r, const struct rdb_load_opts *o, const struct rdb_sink *sink
     next:
         sstr_free(key);
         key = NULL;
-        expire = idle = -1;
+        expire = idle = freq = -1;
     }
 
     if (l.rdbver >= 5) {

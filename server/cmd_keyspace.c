@@ -56,10 +56,9 @@
 #define ERR_SAME_OBJECT "source and destination objects are the same"
 #define ERR_DB_RANGE "DB index is out of range"
 
-/* Redis's OBJ_SHARED_INTEGERS / OBJ_SHARED_REFCOUNT / LFU_INIT_VAL */
+/* Redis's OBJ_SHARED_INTEGERS / OBJ_SHARED_REFCOUNT */
 #define SHARED_INTEGERS 10000
 #define SHARED_REFCOUNT INT_MAX
-#define LFU_INIT_VAL 5
 
 /* Redis's getIntFromObjectOrReply(): `msg` (when given) replaces both the
  * parse error and the range error. */
@@ -397,9 +396,7 @@ static void copy_command(struct client *c)
         delete = 1;
     }
 
-    /* a new object: fresh LRU clock, as Redis's dup*Object() */
-    struct value *copy = value_dup(v);
-    value_touch(copy);
+    struct value *copy = value_dup(v); /* fresh access data, as Redis's dup*Object() */
     if (delete)
         db_delete(dst, newkey->ptr, newkey->len);
     db_add(dst, newkey->ptr, newkey->len, copy);
@@ -618,9 +615,7 @@ static void object_freq_command(struct client *c)
                        "when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    /* Values keep an LRU clock only, no LFU counter: report the counter
-     * every new key starts with. */
-    reply_int(c, LFU_INIT_VAL);
+    reply_int(c, value_lfu_freq(v));
 }
 
 static void object_help_command(struct client *c)

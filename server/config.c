@@ -100,7 +100,8 @@ static const struct enum_val shutdown_on_sig_enum[] = {{"default", 0}, {"save", 
 static validate_fn valid_dbfilename, valid_aof_filename, valid_aof_dirname, valid_hostname, valid_proc_title,
     valid_activedefrag, valid_shutdown_flags;
 static long long repl_backlog_size;
-static apply_fn apply_backlog, apply_port, apply_bind, apply_hz, apply_maxclients, apply_appendonly, apply_appendfsync;
+static apply_fn apply_backlog, apply_port, apply_bind, apply_hz, apply_maxclients, apply_appendonly, apply_appendfsync,
+    apply_tracking;
 static const struct special_ops dir_ops, save_ops, cobl_ops, oom_values_ops, notify_ops, bind_ops, replicaof_ops,
     latency_pct_ops;
 
@@ -183,7 +184,9 @@ const struct cfg cfg_table[] = {
     ENUM("syslog-facility", NULL, F_IMMUTABLE, P_INT, syslog_facility_enum, LOG_LOCAL0, NULL),
     ENUM("repl-diskless-load", NULL, F_DENY_LOAD, P_INT, repl_diskless_load_enum, 0, NULL),
     ENUM("loglevel", NULL, 0, srv.verbosity, loglevel_enum, LL_NOTICE, NULL),
-    ENUM("maxmemory-policy", NULL, 0, srv.maxmemory_policy, maxmemory_policy_enum, MAXMEMORY_NO_EVICTION, NULL),
+    /* (ENUM rows have no apply hook; this one needs one) */
+    {"maxmemory-policy", NULL, T_ENUM, 0, IPTR(srv.maxmemory_policy), 0, 0, MAXMEMORY_NO_EVICTION,
+     maxmemory_policy_enum, NULL, apply_tracking},
     /* ENUM() with an apply hook */
     {"appendfsync", NULL, T_ENUM, 0, IPTR(srv.appendfsync), 0, 0, AOF_FSYNC_EVERYSEC, aof_fsync_enum, NULL,
      apply_appendfsync},
@@ -210,8 +213,8 @@ const struct cfg cfg_table[] = {
     LL("active-defrag-cycle-max", NULL, 0, P_LL, 1, 99, 25, NULL),
     LL("active-defrag-threshold-lower", NULL, 0, P_LL, 0, 1000, 10, NULL),
     LL("active-defrag-threshold-upper", NULL, 0, P_LL, 0, 1000, 100, NULL),
-    INT("lfu-log-factor", NULL, 0, srv.lfu_log_factor, 0, INT_MAX, 10, NULL),
-    INT("lfu-decay-time", NULL, 0, srv.lfu_decay_time, 0, INT_MAX, 1, NULL),
+    INT("lfu-log-factor", NULL, 0, srv.lfu_log_factor, 0, INT_MAX, 10, apply_tracking),
+    INT("lfu-decay-time", NULL, 0, srv.lfu_decay_time, 0, INT_MAX, 1, apply_tracking),
     LL("replica-priority", "slave-priority", 0, P_LL, 0, INT_MAX, 100, NULL),
     LL("repl-diskless-sync-delay", NULL, 0, P_LL, 0, INT_MAX, 5, NULL),
     INT("maxmemory-samples", NULL, 0, srv.maxmemory_samples, 1, INT_MAX, 5, NULL),
@@ -684,6 +687,17 @@ static int apply_backlog(const char **err)
 }
 
 /* hz is a hint: out-of-range values are accepted and clamped. */
+/* Eviction's settings for how values track access (evict.c). */
+void evict_apply_config(void) __attribute__((weak));
+
+static int apply_tracking(const char **err)
+{
+    (void)err;
+    if (evict_apply_config)
+        evict_apply_config();
+    return 1;
+}
+
 static int apply_hz(const char **err)
 {
     if (srv.hz < CONFIG_MIN_HZ)

@@ -361,6 +361,30 @@ int db_random_key(struct db *db, sstr *out)
     return 0;
 }
 
+size_t db_sample(struct db *db, int volatile_only, size_t n, db_sample_fn *fn, void *priv)
+{
+    if (!db->slots || (volatile_only ? db->volatile_keys : db->keys) == 0)
+        return 0;
+    size_t done = 0;
+    for (; done < n; done++) {
+        /* a random slot, then the next partition that has such keys: not
+         * uniform over keys, but cheap, like Redis's dictGetSomeKeys */
+        unsigned s = (unsigned)(random_u64() % SLOT_COUNT);
+        struct partition *p = NULL;
+        for (unsigned k = 0; k < SLOT_COUNT && !p; k++, s = (s + 1) % SLOT_COUNT) {
+            struct partition *cand = db->slots[s];
+            if (cand && dict_size(volatile_only ? cand->expires : cand->keys))
+                p = cand;
+        }
+        assert(p);
+        dict_entry *e = dict_random(volatile_only ? p->expires : p->keys);
+        dict_entry *ke = volatile_only ? dict_find(p->keys, e->key, e->keylen) : e;
+        assert(ke);
+        fn(priv, ke->key, ke->keylen, ke->v.ptr, expire_of(p, ke->key, ke->keylen));
+    }
+    return done;
+}
+
 /* The SCAN cursor: the low 14 bits are the slot, the rest is that slot's
  * dict cursor, so a cursor stays valid across resizes of any partition. */
 struct scan_ctx {

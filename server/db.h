@@ -67,6 +67,11 @@ size_t db_size(const struct db *db);
 long long db_empty(struct db *db);         /* returns keys removed */
 void db_swap(struct db *a, struct db *b);  /* contents only, not watchers */
 int db_random_key(struct db *db, sstr *out);
+/* Eviction's sampling: n keys picked at random (repeats possible), from
+ * all keys or only those with a TTL.  fn gets each with its value and
+ * expire time (-1: none).  Returns how many it sampled (0: none there). */
+typedef void db_sample_fn(void *priv, const char *key, size_t len, struct value *v, long long expire_ms);
+size_t db_sample(struct db *db, int volatile_only, size_t n, db_sample_fn *fn, void *priv);
 /* SCAN cursor over all partitions; fn is called for every live key. */
 typedef void db_scan_fn(void *priv, const char *key, size_t len, struct value *v);
 uint64_t db_scan(struct db *db, uint64_t cursor, db_scan_fn *fn, void *priv);

@@ -2,6 +2,7 @@
 #include "object.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mem.h"
@@ -9,6 +10,13 @@
 
 static const struct value_ops *type_ops[16];
 static unsigned cached_lru_clock;
+static unsigned long cached_minutes; /* LFU time: unix minutes, 16 bits */
+
+static struct {
+    int lfu;
+    int log_factor, decay_time;
+    uint64_t rng;
+} tracking = {0, 10, 1, 0x9E3779B97F4A7C15ULL};
 
 void value_register_type(enum value_type type, const struct value_ops *ops)
 {
@@ -19,6 +27,64 @@ void value_register_type(enum value_type type, const struct value_ops *ops)
 void lru_clock_update(long long now_ms)
 {
     cached_lru_clock = (unsigned)((now_ms / 1000) & LRU_CLOCK_MAX);
+    cached_minutes = (unsigned long)(now_ms / 60000) & 65535;
+}
+
+void value_tracking_set(int lfu, int lfu_log_factor, int lfu_decay_time)
+{
+    tracking.lfu = lfu;
+    tracking.log_factor = lfu_log_factor;
+    tracking.decay_time = lfu_decay_time;
+}
+
+int value_tracking_is_lfu(void) { return tracking.lfu; }
+
+static unsigned initial_tracking(void)
+{
+    return tracking.lfu ? (unsigned)((cached_minutes << 8) | LFU_INIT_VAL) : lru_clock();
+}
+
+/* Redis's LFUTimeElapsed: minutes since ldt, on the 16-bit wrapping clock. */
+static unsigned long lfu_minutes_since(unsigned long ldt)
+{
+    return cached_minutes >= ldt ? cached_minutes - ldt : 65535 - ldt + cached_minutes;
+}
+
+unsigned value_lfu_freq(const struct value *v)
+{
+    unsigned long ldt = v->lru >> 8, counter = v->lru & 255;
+    unsigned long periods = tracking.decay_time ? lfu_minutes_since(ldt) / (unsigned long)tracking.decay_time : 0;
+    if (periods)
+        counter = periods > counter ? 0 : counter - periods;
+    return (unsigned)counter;
+}
+
+void value_set_lfu_freq(struct value *v, unsigned freq)
+{
+    v->lru = (unsigned)((cached_minutes << 8) | (freq & 255));
+}
+
+/* Redis's LFULogIncr: the more accesses counted, the less likely another
+ * one is; lfu-log-factor sets how fast that falls. */
+static unsigned lfu_log_incr(unsigned counter)
+{
+    if (counter == 255)
+        return 255;
+    tracking.rng ^= tracking.rng << 13;
+    tracking.rng ^= tracking.rng >> 7;
+    tracking.rng ^= tracking.rng << 17;
+    double r = (double)(tracking.rng >> 11) / (double)(1ULL << 53);
+    double base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0;
+    double p = 1.0 / (base * tracking.log_factor + 1);
+    return r < p ? counter + 1 : counter;
+}
+
+void value_touch(struct value *v)
+{
+    if (tracking.lfu)
+        value_set_lfu_freq(v, lfu_log_incr(value_lfu_freq(v)));
+    else
+        v->lru = lru_clock();
 }
 
 unsigned lru_clock(void) { return cached_lru_clock; }
@@ -35,7 +101,7 @@ struct value *value_new(enum value_type type, enum value_encoding enc, void *pay
     struct value *v = mem_alloc(sizeof(*v));
     v->type = type;
     v->enc = enc;
-    v->lru = lru_clock();
+    v->lru = initial_tracking();
     v->u.ptr = payload;
     return v;
 }
@@ -116,6 +182,7 @@ struct value *value_dup(const struct value *v)
 {
     struct value *copy = mem_alloc(sizeof(*copy));
     *copy = *v;
+    copy->lru = initial_tracking(); /* a new object, as Redis's dup*Object() */
     if (v->type == OBJ_STRING) {
         if (v->enc != ENC_INT)
             copy->u.str = sstr_dup(v->u.str);

@@ -86,10 +86,23 @@ const char *value_type_name(const struct value *v);
 const char *value_encoding_name(const struct value *v);
 size_t value_mem_usage(const struct value *v);
 
-/* LRU clock (seconds resolution, 24 bits) and idle time. */
+/* Access tracking, in the value's 24 lru bits as Redis keeps them: an LRU
+ * clock (seconds, 24 bits) by default; under an LFU maxmemory policy the
+ * last decrement time (minutes, 16 bits) and a logarithmic access counter
+ * (8 bits, new keys start at LFU_INIT_VAL).  value_tracking_set() switches
+ * (values keep what they had, as in Redis) and sets lfu-log-factor and
+ * lfu-decay-time. */
+#define LFU_INIT_VAL 5
+void value_tracking_set(int lfu, int lfu_log_factor, int lfu_decay_time);
+int value_tracking_is_lfu(void);
 unsigned lru_clock(void);
 void lru_clock_update(long long now_ms);
 long long value_idle_ms(const struct value *v);
-static inline void value_touch(struct value *v) { v->lru = lru_clock(); }
+/* An access: refresh the LRU clock, or count it (LFU). */
+void value_touch(struct value *v);
+/* LFU: the counter after decay for the time since its last decrement. */
+unsigned value_lfu_freq(const struct value *v);
+/* LFU: set the counter (RESTORE FREQ, an RDB FREQ opcode). */
+void value_set_lfu_freq(struct value *v, unsigned freq);
 
 #endif

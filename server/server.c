@@ -26,6 +26,7 @@
 #include "blocking.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "mem.h"
 #include "introspection.h"
 #include "networking.h"
@@ -249,11 +250,18 @@ void process_command(struct client *c)
         reject_fmt(c, "Command not allowed inside a transaction");
         return;
     }
-    if (srv.maxmemory && (cmd->flags & CMD_DENYOOM) && (long long)mem_used() > srv.maxmemory) {
-        /* Sluice has no eviction: every policy behaves as noeviction */
-        static const char oom[] = "-OOM command not allowed when used memory > 'maxmemory'.";
-        reject(c, oom, sizeof(oom) - 1);
-        return;
+    if (srv.maxmemory && evict_perform() == EVICT_FAIL) {
+        /* Redis's rule: what may grow memory is refused, and so is queueing
+         * anything in MULTI (EXEC and DISCARD still run) */
+        int is_exec = !strcmp(cmd->fullname, "exec");
+        int denyoom = (cmd->flags & CMD_DENYOOM) || (is_exec && (c->mstate.cmd_flags & CMD_DENYOOM));
+        int queues = (c->flags & CLIENT_MULTI) && !is_exec && strcmp(cmd->fullname, "discard") &&
+                     strcmp(cmd->fullname, "quit") && strcmp(cmd->fullname, "reset");
+        if (denyoom || queues) {
+            static const char oom[] = "-OOM command not allowed when used memory > 'maxmemory'.";
+            reject(c, oom, sizeof(oom) - 1);
+            return;
+        }
     }
     if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
          !strcmp(cmd->fullname, "ping")) &&
@@ -379,6 +387,7 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
         long long budget = (1000000LL / srv.hz) * (25 + 2 * (srv.active_expire_effort - 1)) / 100;
         db_active_expire_cycle(srv.dbs, srv.dbnum, budget);
     }
+    evict_cron();
     clients_cron();
     aof_cron();
     rdb_cron();
@@ -500,6 +509,7 @@ int main(int argc, char **argv)
     config_init_defaults();
     if (config_load_from_argv(argc, argv) < 0)
         exit(1);
+    evict_apply_config();
 
     signal(SIGPIPE, SIG_IGN);
     setlocale(LC_COLLATE, ""); /* SORT ALPHA collates as Redis does */
