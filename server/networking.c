@@ -329,7 +329,13 @@ static void read_handler(evutil_socket_t fd, short what, void *arg)
     size_t big = resp_bulk_remaining(&c->parser, sstr_len(c->querybuf) - c->qb_pos);
     if (big > readlen)
         readlen = big;
-    c->querybuf = sstr_reserve(c->querybuf, readlen);
+    if (big > IOBUF_LEN || sstr_cap(c->querybuf) < IOBUF_LEN)
+        /* a client's first read, or one big argument: just the room
+         * needed, as Redis (doubling would give every new client a 32 KiB
+         * buffer, and a 20 MiB argument 40 MiB) */
+        c->querybuf = sstr_reserve_exact(c->querybuf, readlen);
+    else
+        c->querybuf = sstr_reserve(c->querybuf, readlen);
     size_t have = sstr_len(c->querybuf);
     ssize_t n = read(fd, c->querybuf + have, readlen);
     if (n < 0) {

@@ -37,7 +37,10 @@ static int prepare_to_write(struct client *c)
 
 static struct reply_block *new_block(struct client *c, size_t min)
 {
-    size_t size = min > REPLY_CHUNK_BYTES ? min : REPLY_CHUNK_BYTES;
+    /* a whole block is 16 KiB, header included: one allocator size class
+     * (16 KiB of data plus the header would take a 20 KiB one) */
+    size_t chunk = REPLY_CHUNK_BYTES - sizeof(struct reply_block);
+    size_t size = min > chunk ? min : chunk;
     struct reply_block *b = mem_alloc(sizeof(*b) + size);
     b->size = mem_usable(b) - sizeof(*b);
     b->used = 0;

@@ -56,6 +56,16 @@ sstr sstr_reserve(sstr s, size_t extra)
     return (char *)(h + 1);
 }
 
+sstr sstr_reserve_exact(sstr s, size_t extra)
+{
+    struct sstr_hdr *h = SSTR_HDR(s);
+    if (h->cap - h->len >= extra)
+        return s;
+    h = mem_realloc(h, sizeof(*h) + h->len + extra + 1);
+    h->cap = mem_usable(h) - sizeof(*h) - 1;
+    return (char *)(h + 1);
+}
+
 sstr sstr_cat(sstr s, const void *p, size_t len)
 {
     s = sstr_reserve(s, len);

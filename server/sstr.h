@@ -31,6 +31,9 @@ sstr sstr_dup(const sstr s);
 void sstr_free(sstr s);
 /* Make room for `extra` more bytes; may move the string. */
 sstr sstr_reserve(sstr s, size_t extra);
+/* Room for extra more bytes and no more (what the allocator rounds to):
+ * for buffers whose size is known, where doubling would waste memory. */
+sstr sstr_reserve_exact(sstr s, size_t extra);
 sstr sstr_cat(sstr s, const void *p, size_t len);
 sstr sstr_cats(sstr s, const char *cstr);
 sstr sstr_catfmt(sstr s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -254,6 +254,35 @@ static void test_tcp_keepalive(void)
     harness_stop(&s);
 }
 
+/* What an idle client costs: Redis 7.0 takes about 38 KB (a 16 KiB query
+ * buffer and a 16 KiB reply buffer, in 20 KiB allocations, plus the
+ * client).  Growing the first query buffer by doubling cost 61 KB. */
+static void test_client_memory(void)
+{
+    struct test_server s;
+    if (!ok(harness_start(&s, NULL) == 0, "server starts"))
+        return;
+    redisContext *c = harness_connect(&s);
+    char *info = harness_cmd(c, "INFO memory");
+    long long before = atoll(strstr(info, "used_memory:") + 12);
+    free(info);
+    redisContext *clients[50];
+    for (int i = 0; i < 50; i++) {
+        clients[i] = harness_connect(&s);
+        char *r = harness_cmd(clients[i], "PING");
+        free(r);
+    }
+    info = harness_cmd(c, "INFO memory");
+    long long after = atoll(strstr(info, "used_memory:") + 12);
+    free(info);
+    long long per_client = (after - before) / 50;
+    ok(per_client > 0 && per_client <= 42 * 1000, "an idle client takes %lld bytes (Redis 7.0: ~38 KB)", per_client);
+    for (int i = 0; i < 50; i++)
+        redisFree(clients[i]);
+    redisFree(c);
+    harness_stop(&s);
+}
+
 static void test_auth(void)
 {
     struct test_server s;
@@ -576,6 +605,7 @@ int main(void)
     test_maxclients();
     test_idle_timeout();
     test_tcp_keepalive();
+    test_client_memory();
     test_auth();
     test_protocol_errors_close();
     test_pipelining_and_big_values();
