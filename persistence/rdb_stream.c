@@ -896,7 +896,7 @@ int rdb_stream_idmp_apply(struct value *v, const char *blob, size_t len, sstr *e
         rdb_load_plain_len(&l, &added, "idmp") || rdb_load_plain_len(&l, &dups, "idmp") ||
         rdb_load_plain_len(&l, &pairs, "idmp"))
         goto out;
-    if (duration > (uint64_t)INT64_MAX || maxsize > (uint64_t)INT64_MAX) {
+    if (duration < 1 || duration > STREAM_IDMP_MAX_DURATION || maxsize < 1 || maxsize > STREAM_IDMP_MAX_MAXSIZE) {
         rdb_fail(&l, "bad idempotency configuration");
         goto out;
     }

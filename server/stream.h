@@ -124,6 +124,8 @@ int stream_pel_add(stream_cg *g, stream_consumer *c, const streamID *id, long lo
 
 #define STREAM_IDMP_DEFAULT_DURATION 100 /* seconds */
 #define STREAM_IDMP_DEFAULT_MAXSIZE 100  /* iids per producer */
+#define STREAM_IDMP_MAX_DURATION 86400   /* XCFGSET's bounds; files are held to them too */
+#define STREAM_IDMP_MAX_MAXSIZE 10000
 
 struct stream_idmp_info {
     int enabled;        /* ever configured or used: XINFO shows the fields */

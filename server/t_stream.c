@@ -1274,14 +1274,14 @@ static void xcfgset_command(struct client *c)
         if (arg_is(&c->argv[i], "IDMP-DURATION") && moreargs) {
             if (arg_ll(c, &c->argv[i + 1], &duration, NULL) < 0)
                 return;
-            if (duration < 1 || duration > 86400) {
+            if (duration < 1 || duration > STREAM_IDMP_MAX_DURATION) {
                 reply_error(c, "IDMP-DURATION must be between 1 and 86400 seconds");
                 return;
             }
         } else if (arg_is(&c->argv[i], "IDMP-MAXSIZE") && moreargs) {
             if (arg_ll(c, &c->argv[i + 1], &maxsize, NULL) < 0)
                 return;
-            if (maxsize < 1 || maxsize > 10000) {
+            if (maxsize < 1 || maxsize > STREAM_IDMP_MAX_MAXSIZE) {
                 reply_error(c, "IDMP-MAXSIZE must be between 1 and 10000 entries");
                 return;
             }

@@ -97,10 +97,20 @@ static void drop_oldest(struct producer *pr)
     pr->count--;
 }
 
+/* Is a record added at `added` out of the window at `now`?  Times come
+ * from files too, so the difference may not fit a long long. */
+static int outside_window(long long now, long long added, long long duration_s)
+{
+    long long age;
+    if (__builtin_sub_overflow(now, added, &age))
+        return added < now; /* further apart than any window */
+    return age >= duration_s * 1000;
+}
+
 /* Forgets the producer's records older than the window. */
 static void expire(const struct stream_idmp *m, struct producer *pr, long long now)
 {
-    while (pr->count && now - pr->ring[pr->head]->added_ms >= m->duration * 1000)
+    while (pr->count && outside_window(now, pr->ring[pr->head]->added_ms, m->duration))
         drop_oldest(pr);
 }
 
