@@ -176,29 +176,32 @@ static void check_preference(redisContext *c, const char *policy, const char *wh
     ok(victims < kept / 2, "%s evicts %s first: %ld of 3000 left vs %ld of 3000", policy, what, victims, kept);
 }
 
-static void test_lru(void)
+/* A policy's preference: `prepare` writes 3000 "victim" and 3000 "kept"
+ * keys and makes them differ as the policy sees them; 4000 filler keys
+ * (with filler_ttl, 0: none) then push memory over maxmemory. */
+static void check_policy_prefers(const char *policy, const char *what, const char *const *args, long filler_ttl,
+                                 void (*prepare)(redisContext *c))
 {
     struct test_server s;
     redisContext *c;
-    if (!ok(start_with_headroom(&s, &c, "allkeys-lru", 9 * 1000 * 1000, NULL) == 0, "allkeys-lru: starts"))
+    if (!ok(start_with_headroom(&s, &c, policy, 9 * 1000 * 1000, args) == 0, "%s: starts", policy))
         return;
-    write_keys(c, "victim", 3000, 0, NULL, 0);
-    harness_sleep_ms(2500); /* the LRU clock counts seconds */
-    write_keys(c, "kept", 3000, 0, NULL, 0);
-    write_keys(c, "filler", 4000, 0, NULL, 0);
-    check_preference(c, "allkeys-lru", "keys idle for 2 s");
+    prepare(c);
+    write_keys(c, "filler", 4000, filler_ttl, NULL, 0);
+    check_preference(c, policy, what);
     redisFree(c);
     harness_stop(&s);
 }
 
-static void test_lfu(void)
+static void prepare_lru(redisContext *c)
 {
-    struct test_server s;
-    redisContext *c;
-    /* lfu-decay-time 0: no decay when a minute begins during the test */
-    const char *args[] = {"--lfu-decay-time", "0", NULL};
-    if (!ok(start_with_headroom(&s, &c, "allkeys-lfu", 9 * 1000 * 1000, args) == 0, "allkeys-lfu: starts"))
-        return;
+    write_keys(c, "victim", 3000, 0, NULL, 0);
+    harness_sleep_ms(2500); /* the LRU clock counts seconds */
+    write_keys(c, "kept", 3000, 0, NULL, 0);
+}
+
+static void prepare_lfu(redisContext *c)
+{
     write_keys(c, "kept", 3000, 0, NULL, 0);
     write_keys(c, "victim", 3000, 0, NULL, 0);
     for (int round = 0; round < 30; round++) {
@@ -217,24 +220,12 @@ static void test_lfu(void)
     long long cold = atoll(r);
     free(r);
     ok(hot > cold && cold == 5, "OBJECT FREQ: a key read 30 times %lld, a key never read %lld", hot, cold);
-    write_keys(c, "filler", 4000, 0, NULL, 0);
-    check_preference(c, "allkeys-lfu", "keys never read");
-    redisFree(c);
-    harness_stop(&s);
 }
 
-static void test_ttl(void)
+static void prepare_ttl(redisContext *c)
 {
-    struct test_server s;
-    redisContext *c;
-    if (!ok(start_with_headroom(&s, &c, "volatile-ttl", 9 * 1000 * 1000, NULL) == 0, "volatile-ttl: starts"))
-        return;
     write_keys(c, "victim", 3000, 1000, NULL, 0);
     write_keys(c, "kept", 3000, 1000000, NULL, 0);
-    write_keys(c, "filler", 4000, 100000, NULL, 0);
-    check_preference(c, "volatile-ttl", "keys that expire soonest");
-    redisFree(c);
-    harness_stop(&s);
 }
 
 /* Evicted keys reach the AOF as DEL: after a restart the dataset is what
@@ -286,9 +277,11 @@ int main(void)
     test_keeps_under_limit("volatile-random");
     test_keeps_under_limit("volatile-ttl");
     test_volatile_spares_persistent();
-    test_lru();
-    test_lfu();
-    test_ttl();
+    check_policy_prefers("allkeys-lru", "keys idle for 2 s", NULL, 0, prepare_lru);
+    /* lfu-decay-time 0: no decay if a minute begins during the test */
+    const char *no_decay[] = {"--lfu-decay-time", "0", NULL};
+    check_policy_prefers("allkeys-lfu", "keys never read", no_decay, 0, prepare_lfu);
+    check_policy_prefers("volatile-ttl", "keys that expire soonest", NULL, 100000, prepare_ttl);
     test_aof();
     return tap_done();
 }
