@@ -318,15 +318,6 @@ void db_swap(struct db *a, struct db *b)
     a->expire_scan_cursor = b->expire_scan_cursor = 0;
 }
 
-static uint64_t random_u64(void)
-{
-    static uint64_t x = 0x2545F4914F6CDD1DULL;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 int db_random_key(struct db *db, sstr *out)
 {
     /* pick a partition weighted by size, then a key in it; retry a bounded

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "mem.h"
+#include "util.h"
 
 struct dict {
     dict_entry **table[2];
@@ -352,17 +353,6 @@ int dict_delete(dict *d, const void *key, size_t len)
     return 1;
 }
 
-static uint64_t random64(void)
-{
-    /* xorshift; quality is irrelevant, speed and independence from rand()
-     * (which tests may seed) are what matter */
-    static uint64_t x = 0x9e3779b97f4a7c15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-}
-
 dict_entry *dict_random(dict *d)
 {
     if (dict_size(d) == 0)
@@ -372,18 +362,18 @@ dict_entry *dict_random(dict *d)
     if (is_rehashing(d)) {
         uint64_t s0 = d->size[0], span = s0 + d->size[1];
         do {
-            uint64_t r = (uint64_t)d->rehash_idx + random64() % (span - (uint64_t)d->rehash_idx);
+            uint64_t r = (uint64_t)d->rehash_idx + random_u64() % (span - (uint64_t)d->rehash_idx);
             e = r >= s0 ? d->table[1][r - s0] : d->table[0][r];
         } while (!e);
     } else {
         do {
-            e = d->table[0][random64() & (d->size[0] - 1)];
+            e = d->table[0][random_u64() & (d->size[0] - 1)];
         } while (!e);
     }
     long n = 0;
     for (dict_entry *p = e; p; p = p->next)
         n++;
-    long pick = (long)(random64() % (uint64_t)n);
+    long pick = (long)(random_u64() % (uint64_t)n);
     while (pick--)
         e = e->next;
     return e;

@@ -2,7 +2,6 @@
 #include "object.h"
 
 #include <assert.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "mem.h"
@@ -15,8 +14,7 @@ static unsigned long cached_minutes; /* LFU time: unix minutes, 16 bits */
 static struct {
     int lfu;
     int log_factor, decay_time;
-    uint64_t rng;
-} tracking = {0, 10, 1, 0x9E3779B97F4A7C15ULL};
+} tracking = {0, 10, 1};
 
 void value_register_type(enum value_type type, const struct value_ops *ops)
 {
@@ -70,10 +68,7 @@ static unsigned lfu_log_incr(unsigned counter)
 {
     if (counter == 255)
         return 255;
-    tracking.rng ^= tracking.rng << 13;
-    tracking.rng ^= tracking.rng >> 7;
-    tracking.rng ^= tracking.rng << 17;
-    double r = (double)(tracking.rng >> 11) / (double)(1ULL << 53);
+    double r = (double)(random_u64() >> 11) / (double)(1ULL << 53);
     double base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0;
     double p = 1.0 / (base * tracking.log_factor + 1);
     return r < p ? counter + 1 : counter;

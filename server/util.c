@@ -341,6 +341,15 @@ long long monotonic_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+uint64_t random_u64(void)
+{
+    static uint64_t x = 0x2545F4914F6CDD1DULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
 void random_hex(char *out, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

@@ -35,6 +35,11 @@ long long ustime(void);    /* wall clock, microseconds */
 long long mstime(void);    /* wall clock, milliseconds */
 long long monotonic_us(void);
 
+/* Fast pseudo-random numbers for sampling (random keys, eviction, LFU):
+ * xorshift64*, one stream for the process, independent of rand(), which
+ * tests may seed.  Not for anything that must be unpredictable. */
+uint64_t random_u64(void);
+
 /* Fill with random hex characters (run ids). */
 void random_hex(char *out, size_t len);
 
