@@ -17,20 +17,10 @@
 
 #include "dict.h"
 #include "mem.h"
+#include "splitmix.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    /* splitmix64: tiny, good enough, reproducible everywhere */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static uint64_t rnd_below(uint64_t n) { return n ? rnd() % n : 0; }
 

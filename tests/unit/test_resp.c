@@ -27,6 +27,7 @@
 #include "mem.h"
 #include "resp.h"
 #include "sstr.h"
+#include "splitmix.h"
 #include "tap.h"
 
 #define E_MBULK "Protocol error: invalid multibulk length"
@@ -37,16 +38,6 @@
 #define E_MBULK_BIG "Protocol error: too big mbulk count string"
 #define E_BULK_BIG "Protocol error: too big bulk count string"
 #define E_QUOTES "Protocol error: unbalanced quotes in request"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 /* ------------------------------------------------------------------ harness
  *

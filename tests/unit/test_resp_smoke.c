@@ -24,17 +24,8 @@
 #include "mem.h"
 #include "resp.h"
 #include "sstr.h"
+#include "splitmix.h"
 #include "tap.h"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static size_t below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 
