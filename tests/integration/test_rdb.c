@@ -538,6 +538,35 @@ out:
     free(expected);
 }
 
+/* One pipeline on w: n SETs w:i = before-i, list_before, BGSAVE, n SETs
+ * w:i = after-i, SET w:new x, list_after.  BGSAVE's reply goes to
+ * bgsave_reply; returns 1 when every other reply arrived and was no
+ * error. */
+static int writes_around_bgsave(redisContext *w, int n, const char *list_before, const char *list_after,
+                                char *bgsave_reply, size_t len)
+{
+    for (int i = 0; i < n; i++)
+        redisAppendCommand(w, "SET w:%d before-%d", i, i);
+    redisAppendCommand(w, list_before);
+    redisAppendCommand(w, "BGSAVE");
+    for (int i = 0; i < n; i++)
+        redisAppendCommand(w, "SET w:%d after-%d", i, i);
+    redisAppendCommand(w, "SET w:new x");
+    redisAppendCommand(w, list_after);
+    int replies_ok = 1;
+    for (int i = 0; i < 2 * n + 4; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(w, (void **)&r) != REDIS_OK)
+            return 0;
+        if (i == n + 1)
+            snprintf(bgsave_reply, len, "%s", r->str ? r->str : "");
+        else if (r->type == REDIS_REPLY_ERROR)
+            replies_ok = 0;
+        freeReplyObject(r);
+    }
+    return replies_ok;
+}
+
 static void test_bgsave(void)
 {
     char dir[300];
@@ -554,29 +583,10 @@ static void test_bgsave(void)
      * snapshot must hold exactly the writes before the BGSAVE */
     long long last = cmd_int(c, "LASTSAVE");
     next_second(last);
-    for (int i = 0; i < 20000; i++)
-        redisAppendCommand(w, "SET w:%d before-%d", i, i);
-    redisAppendCommand(w, "RPUSH w:list before");
-    redisAppendCommand(w, "BGSAVE");
-    for (int i = 0; i < 20000; i++)
-        redisAppendCommand(w, "SET w:%d after-%d", i, i);
-    redisAppendCommand(w, "SET w:new x");
-    redisAppendCommand(w, "RPUSH w:list after");
-    redisReply *r = NULL;
-    int replies_ok = 1;
     char bgsave_reply[128] = "";
-    for (int i = 0; i < 40004; i++) {
-        if (redisGetReply(w, (void **)&r) != REDIS_OK) {
-            replies_ok = 0;
-            break;
-        }
-        if (i == 20001)
-            snprintf(bgsave_reply, sizeof(bgsave_reply), "%s", r->str ? r->str : "");
-        else if (r->type == REDIS_REPLY_ERROR)
-            replies_ok = 0;
-        freeReplyObject(r);
-    }
-    ok(replies_ok, "writes around the BGSAVE all succeed");
+    ok(writes_around_bgsave(w, 20000, "RPUSH w:list before", "RPUSH w:list after", bgsave_reply,
+                            sizeof(bgsave_reply)),
+       "writes around the BGSAVE all succeed");
     is_str(bgsave_reply, "Background saving started", "BGSAVE under write load");
     /* while it runs (if it finished meanwhile, the replies can't be checked) */
     char *r1 = cmd(c, "BGSAVE"), *r2 = cmd(c, "BGSAVE SCHEDULE"), *r3 = cmd(c, "SAVE");
@@ -630,20 +640,10 @@ static void test_bgsave_fork_point(void)
     CHECK_CMD(c, "OK", "DEBUG POPULATE 200000 pop 100");
     long long last = cmd_int(c, "LASTSAVE");
     next_second(last);
-    for (int i = 0; i < 10000; i++)
-        redisAppendCommand(w, "SET w:%d before-%d", i, i);
-    redisAppendCommand(w, "LPUSH w:list b1 b2");
-    redisAppendCommand(w, "BGSAVE");
-    for (int i = 0; i < 10000; i++)
-        redisAppendCommand(w, "SET w:%d after-%d", i, i);
-    redisAppendCommand(w, "SET w:new x");
-    redisAppendCommand(w, "LPUSH w:list a1");
-    redisReply *r;
-    for (int i = 0; i < 20004; i++) {
-        if (redisGetReply(w, (void **)&r) != REDIS_OK)
-            break;
-        freeReplyObject(r);
-    }
+    char bgsave_reply[128] = "";
+    ok(writes_around_bgsave(w, 10000, "LPUSH w:list b1 b2", "LPUSH w:list a1", bgsave_reply, sizeof(bgsave_reply)) &&
+           !strcmp(bgsave_reply, "Background saving started"),
+       "fork point: writes and the BGSAVE between them succeed");
     ok(wait_bgsave(&s, c, last, 60000) == 0, "BGSAVE completes");
     redisFree(c);
     redisFree(w);
