@@ -453,6 +453,20 @@ static void trigger_bgsave(struct proc *s)
     redisFree(c);
 }
 
+/* A crash round on key, a restart, the acknowledged writes checked; the
+ * length the key then has (len_cmd: LLEN or XLEN). */
+static long long crash_restart_verify(struct proc *s, const char *dir, const char *key, const char *len_cmd,
+                                      const char *restart_what, const char *what)
+{
+    crash_round(s, key, 600, NULL);
+    ok(proc_start_sluice(s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL %s", restart_what);
+    verify_acked(s, key, what);
+    redisContext *c = proc_conn(s);
+    long long len = cmd_int(c, "%s %s", len_cmd, key);
+    redisFree(c);
+    return len;
+}
+
 static void test_crash_durability(void)
 {
     char dir[300];
@@ -469,19 +483,8 @@ static void test_crash_durability(void)
     free(r);
     redisFree(c);
 
-    crash_round(&s, "q1", 600, NULL);
-    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under load");
-    verify_acked(&s, "q1", "plain kill");
-    c = proc_conn(&s);
-    long long q1len = cmd_int(c, "LLEN q1");
-    redisFree(c);
-
-    crash_round(&s, "xs1", 600, NULL);
-    ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL under XADD load");
-    verify_acked(&s, "xs1", "XADD, plain kill");
-    c = proc_conn(&s);
-    long long xs1len = cmd_int(c, "XLEN xs1");
-    redisFree(c);
+    long long q1len = crash_restart_verify(&s, dir, "q1", "LLEN", "under load", "plain kill");
+    long long xs1len = crash_restart_verify(&s, dir, "xs1", "XLEN", "under XADD load", "XADD, plain kill");
 
     crash_round(&s, "q2", 800, trigger_rewrite);
     ok(proc_start_sluice(&s, dir, AOF_ALWAYS) == 0, "crash: restart after SIGKILL during BGREWRITEAOF");
