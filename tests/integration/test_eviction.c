@@ -11,6 +11,7 @@
  *   - allkeys-lru evicts keys idle for seconds before fresh ones,
  *     allkeys-lfu keys never read before keys read many times,
  *     volatile-ttl keys that expire soon before keys that expire late;
+ *   - evicting stops after ~500 us per command and the cron goes on;
  *   - evictions reach the AOF: a restart has exactly what was left.
  * OBJECT FREQ/IDLETIME and RESTORE FREQ are compared with redis-server by
  * the differential script keys.redis.
@@ -231,6 +232,34 @@ static void prepare_ttl(redisContext *c)
     write_keys(c, "kept", 3000, 1000000, NULL, 0);
 }
 
+/* A limit set far below what is used: one command evicts for about 500 us
+ * and is served, the cron evicts the rest. */
+static void test_eviction_continues_from_cron(void)
+{
+    struct test_server s;
+    if (!ok(harness_start(&s, NULL) == 0, "continuation: server starts"))
+        return;
+    redisContext *c = harness_connect(&s);
+    write_keys(c, "k", 20000, 0, NULL, 0);
+    long long used = info_ll(c, "memory", "used_memory");
+    char *r = harness_cmd(c, "CONFIG SET maxmemory-policy allkeys-random");
+    free(r);
+    r = harness_cmd(c, "CONFIG SET maxmemory %lld", used - 10 * 1000 * 1000);
+    free(r);
+    /* this command's eviction runs out of time after a few hundred keys */
+    long long first = info_ll(c, "stats", "evicted_keys");
+    ok(first > 0 && first < 4000, "the first command evicts only part of the ~8,500 keys (%lld) and is served", first);
+    long long deadline = harness_now_ms() + 20000;
+    while (harness_now_ms() < deadline &&
+           info_ll(c, "memory", "used_memory") > info_ll(c, "memory", "maxmemory") + 64 * 1024)
+        harness_sleep_ms(100);
+    long long later = info_ll(c, "stats", "evicted_keys");
+    ok(info_ll(c, "memory", "used_memory") <= info_ll(c, "memory", "maxmemory") + 64 * 1024 && later > first,
+       "the cron evicts the rest (%lld keys in all)", later);
+    redisFree(c);
+    harness_stop(&s);
+}
+
 /* Evicted keys reach the AOF as DEL: after a restart the dataset is what
  * it was, not what was written. */
 static void test_aof(void)
@@ -285,6 +314,7 @@ int main(void)
     const char *no_decay[] = {"--lfu-decay-time", "0", NULL};
     check_policy_prefers("allkeys-lfu", "keys never read", no_decay, 0, prepare_lfu);
     check_policy_prefers("volatile-ttl", "keys that expire soonest", NULL, 100000, prepare_ttl);
+    test_eviction_continues_from_cron();
     test_aof();
     return tap_done();
 }
