@@ -340,7 +340,7 @@ static void config_set_command(struct client *c)
 
 fail:
     if (deny_loading)
-        reply_error(c, "-LOADING Sluice is loading the dataset in memory");
+        reply_error(c, ERR_LOADING);
     else if (unknown)
         reply_errorf(c, "Unknown option or number of arguments for CONFIG SET - '%s'", unknown);
     else if (errstr || err)

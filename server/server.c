@@ -275,7 +275,7 @@ void process_command(struct client *c)
         return;
     }
     if (srv.loading && !(cmd->flags & CMD_LOADING)) {
-        static const char loading[] = "-LOADING Sluice is loading the dataset in memory";
+        static const char loading[] = ERR_LOADING;
         reject(c, loading, sizeof(loading) - 1);
         return;
     }

@@ -30,6 +30,8 @@
 #define CONFIG_DEFAULT_DBNUM 16
 #define CONFIG_MAX_BIND 16
 #define REPLY_CHUNK_BYTES (16 * 1024)
+/* Refusal while the dataset loads: the dispatcher's and CONFIG SET's. */
+#define ERR_LOADING "-LOADING Sluice is loading the dataset in memory"
 #define IOBUF_LEN (16 * 1024)
 
 /* client->flags */
