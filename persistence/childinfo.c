@@ -75,7 +75,8 @@ static size_t sum_private_dirty(const char *path)
     return total * 1024;
 }
 
-size_t childinfo_private_dirty(void)
+/* This process's private dirty memory (bytes), from /proc; 0 if unknown. */
+static size_t private_dirty(void)
 {
     /* smaps_rollup (Linux 4.14+) is one summary; smaps lists every mapping */
     size_t bytes = sum_private_dirty("/proc/self/smaps_rollup");
@@ -141,7 +142,7 @@ void childinfo_fork_failed(void)
 
 static size_t measure_cow(void)
 {
-    size_t cow = childinfo_private_dirty();
+    size_t cow = private_dirty();
     if (cow > child.cow_peak)
         child.cow_peak = cow;
     child.cow_sum += cow;
@@ -149,11 +150,13 @@ static size_t measure_cow(void)
     return cow;
 }
 
-static void send_record(int type, long long now_ms)
+/* Returns the copy-on-write size it measured and sent. */
+static size_t send_record(int type, long long now_ms)
 {
     struct record r = {type, (int)child.kind, child.keys, measure_cow(), now_ms};
     ssize_t n = write(pipe_fds[1], &r, sizeof(r));
     (void)n; /* a full pipe drops the record: the next carries newer numbers */
+    return r.cow;
 }
 
 void childinfo_key_saved(void)
@@ -173,10 +176,10 @@ void childinfo_child_done(void)
 {
     if (!child.active)
         return;
-    send_record(REC_FINAL, monotonic_ms());
+    size_t cow = send_record(REC_FINAL, monotonic_ms());
     const char *name = child.kind == CHILDINFO_RDB ? "RDB" : "AOF rewrite";
-    server_log(LL_NOTICE, "Fork CoW for %s: current %zu MB, peak %zu MB, average %llu MB", name,
-               childinfo_private_dirty() >> 20, child.cow_peak >> 20,
+    server_log(LL_NOTICE, "Fork CoW for %s: current %zu MB, peak %zu MB, average %llu MB", name, cow >> 20,
+               child.cow_peak >> 20,
                (unsigned long long)(child.cow_sum / (size_t)child.cow_samples) >> 20);
 }
 

@@ -46,7 +46,4 @@ struct childinfo_stats {
 };
 void childinfo_stats(struct childinfo_stats *out);
 
-/* This process's private dirty memory (bytes), from /proc; 0 if unknown. */
-size_t childinfo_private_dirty(void);
-
 #endif

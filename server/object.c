@@ -35,8 +35,6 @@ void value_tracking_set(int lfu, int lfu_log_factor, int lfu_decay_time)
     tracking.decay_time = lfu_decay_time;
 }
 
-int value_tracking_is_lfu(void) { return tracking.lfu; }
-
 static unsigned initial_tracking(void)
 {
     return tracking.lfu ? (unsigned)((cached_minutes << 8) | LFU_INIT_VAL) : lru_clock();

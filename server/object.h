@@ -94,7 +94,6 @@ size_t value_mem_usage(const struct value *v);
  * lfu-decay-time. */
 #define LFU_INIT_VAL 5
 void value_tracking_set(int lfu, int lfu_log_factor, int lfu_decay_time);
-int value_tracking_is_lfu(void);
 unsigned lru_clock(void);
 void lru_clock_update(long long now_ms);
 long long value_idle_ms(const struct value *v);
