@@ -6,9 +6,10 @@
  * Durability, per appendfsync:
  *  - always: everything recorded during an event-loop iteration is written
  *    with one write() and made durable with one fdatasync() before any
- *    reply of that iteration is written (aof_before_flush runs right
- *    before flush_pending_writes, and aof_replies_held stops the EV_WRITE
- *    path meanwhile).  So a client never sees a reply, or data, that a
+ *    reply of that iteration is written (the AOF is a condition of the
+ *    core's commit gate: its advance runs right before the loop writes
+ *    replies, and the gate holds any reply whose write is not yet
+ *    covered).  So a client never sees a reply, or data, that a
  *    crash could take back: group commit, as every client of the
  *    iteration shares the fsync.
  *  - everysec: writes as above, fsync once a second in the background
@@ -38,8 +39,10 @@
 #include "aof_parse.h"
 #include "childinfo.h"
 #include "commands.h"
+#include "commit_gate.h"
 #include "config.h"
 #include "digest.h"
+#include "hooks.h"
 #include "mem.h"
 #include "propagate.h"
 #include "server.h"
@@ -307,6 +310,7 @@ void aof_flush(int force)
     }
     aof.current_size += n;
     aof.last_incr_size += n;
+    aof.flushed_pos = commit_gate_position(); /* (fsynced below under always, or the process exits) */
     if (sstr_cap(aof.buf) <= AOF_BUF_KEEP) {
         sstr_clear(aof.buf);
     } else {
@@ -337,16 +341,27 @@ try_fsync:
     }
 }
 
-void aof_before_flush(void)
+/* The commit gate's condition (commit_gate.h).  advance: once per loop
+ * iteration, one write() of everything the iteration recorded and, with
+ * always, one fdatasync() (group commit).  durable: under always, a
+ * reply waits while its write is still in the buffer; once the buffer
+ * is written (and synced), everything emitted so far is covered. */
+static void aof_gate_advance(void)
 {
     if (aof.state != AOF_OFF && !srv.loading)
         aof_flush(0);
 }
 
-int aof_replies_held(void)
+static commit_pos aof_gate_durable(void)
 {
-    return aof.state != AOF_OFF && srv.appendfsync == AOF_FSYNC_ALWAYS && aof.buf && sstr_len(aof.buf) > 0;
+    if (aof.state == AOF_OFF || srv.appendfsync != AOF_FSYNC_ALWAYS)
+        return COMMIT_POS_MAX;
+    if (aof.buf && sstr_len(aof.buf) > 0)
+        return aof.flushed_pos;
+    return commit_gate_position();
 }
+
+static const struct commit_condition aof_condition = {"aof", aof_gate_advance, aof_gate_durable};
 
 int aof_write_error(sstr *msg)
 {
@@ -829,3 +844,17 @@ const struct command_impl aof_commands[] = {
     {"bgrewriteaof", bgrewriteaof_command},
     {NULL, NULL},
 };
+
+/* ---- the core's hooks ------------------------------------------------------ */
+
+void aof_register_hooks(void)
+{
+    commit_gate_register(&aof_condition);
+    hooks_on_cron(aof_cron);
+    hooks_on_shutdown(aof_prepare_shutdown);
+    hooks_on_write_refusal(20, aof_write_error);
+    hooks_on_info("Persistence", 20, aof_info_append);
+    hooks_on_info("Persistence", 40, aof_info_append_tail);
+    config_register_apply("appendonly", aof_apply_appendonly);
+    config_register_apply("appendfsync", aof_apply_appendfsync);
+}

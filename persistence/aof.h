@@ -1,26 +1,25 @@
 /* aof.h - the append-only file, in Redis 7.0's multi-part format.
  *
- * What the server calls, in the order it calls it:
+ * How the server uses it:
  *
- *   aof_startup()         after listening, before the loop: with
+ *   aof_register_hooks()  main(), at startup: the commit gate's condition
+ *                         (once per event-loop iteration, after blocked
+ *                         clients were served and before replies are
+ *                         written: one write() of everything this
+ *                         iteration recorded, and with appendfsync always
+ *                         one fdatasync(), and no reply of a write leaves
+ *                         before it: group commit), the cron (reaps the
+ *                         rewrite child, starts scheduled/automatic
+ *                         rewrites, retries failed writes and postponed
+ *                         everysec flushes), shutdown (kill a rewrite,
+ *                         flush, fsync; refuses while the first AOF of a
+ *                         server that just enabled it is being written),
+ *                         MISCONF after a failed write, INFO persistence,
+ *                         CONFIG SET appendonly/appendfsync.
+ *   aof_startup()         main(), after listening, before the loop: with
  *                         appendonly yes, load the AOF directory (base,
  *                         then incremental files, in manifest order) and
  *                         open the current incremental file for appending.
- *   aof_before_flush()    once per event-loop iteration, after blocked
- *                         clients were served and before replies are
- *                         written: one write() of everything this iteration
- *                         recorded, and with appendfsync always one
- *                         fdatasync(), so every reply written afterwards is
- *                         covered by it (group commit).
- *   aof_replies_held()    the EV_WRITE path asks it before writing a reply
- *                         outside flush_pending_writes(): while recorded
- *                         writes await their fsync, no reply may leave.
- *   aof_cron()            from the server cron: reaps the rewrite child,
- *                         starts scheduled/automatic rewrites, retries
- *                         failed writes and postponed everysec flushes.
- *   aof_prepare_shutdown() on SHUTDOWN/SIGTERM: kill a rewrite, flush,
- *                         fsync; -1 refuses (the first AOF of a server
- *                         that just enabled it is still being written).
  *
  * Writes reach the AOF through the propagation feed (propagate.h), already
  * in their deterministic form and with MULTI/EXEC around batches.
@@ -30,9 +29,8 @@
 
 #include "sstr.h"
 
+void aof_register_hooks(void);
 void aof_startup(void);
-void aof_before_flush(void);
-int aof_replies_held(void);
 void aof_cron(void);
 int aof_prepare_shutdown(int shutdown_flags);
 

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <stdint.h>
+
 #include "aof_manifest.h"
 #include "sstr.h"
 
@@ -32,6 +34,7 @@ struct aof_state {
     long long base_size;         /* size when the last rewrite finished (auto-rewrite growth base) */
     long long last_incr_size;    /* the current incremental file */
     long long fsync_offset;      /* current_size at the last fsync (scheduled) */
+    uint64_t flushed_pos;        /* commit position of the last buffer written whole */
     time_t last_fsync;
     time_t flush_postponed_start;
     unsigned long delayed_fsync;

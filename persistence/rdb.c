@@ -43,6 +43,7 @@
 #include "childinfo.h"
 #include "config.h"
 #include "db.h"
+#include "hooks.h"
 #include "introspection.h"
 #include "mem.h"
 #include "rdb_format.h"
@@ -843,4 +844,21 @@ static void init_once(void)
     rdb.lastsave = time(NULL);
     debug_register_subcommand("reload", 2, -1, debug_reload, reload_help);
     debug_set_serialized_length(serialized_length);
+}
+
+/* ---- the core's hooks ------------------------------------------------------------------- */
+
+static void rdb_on_flush(int dbid)
+{
+    if (dbid < 0)
+        rdb_after_flushall(); /* FLUSHDB leaves the snapshot alone, as Redis */
+}
+
+void rdb_register_hooks(void)
+{
+    hooks_on_cron(rdb_cron);
+    hooks_on_shutdown(rdb_prepare_shutdown);
+    hooks_on_write_refusal(10, rdb_bgsave_error);
+    hooks_on_flush(rdb_on_flush);
+    hooks_on_info("Persistence", 10, rdb_info_append);
 }

@@ -69,6 +69,10 @@ void rdb_kill_child(void);
  * Returns 1 then, and appends the error line to *msg when msg is given. */
 int rdb_bgsave_error(sstr *msg);
 
+/* main(): register the module's hooks with the core (hooks.h): cron,
+ * shutdown, MISCONF, FLUSHALL, INFO persistence. */
+void rdb_register_hooks(void);
+
 void rdb_startup(void);
 void rdb_cron(void);
 int rdb_prepare_shutdown(int shutdown_flags);

@@ -36,9 +36,8 @@
 #include "blocking.h"
 #include "config.h"
 #include "db.h"
+#include "hooks.h"
 #include "introspection.h"
-#include "aof.h"
-#include "rdb.h"
 #include "mem.h"
 #include "server.h"
 #include "util.h"
@@ -96,10 +95,13 @@ void info_change_replid(void)
     info_master_replid();
 }
 
+static void info_module_fork(sstr *out);
+
 void stats_init(void)
 {
     startup_memory = mem_used();
     info_master_replid();
+    hooks_on_info("Persistence", 30, info_module_fork);
 }
 
 /* Redis lower-cases the section words; a NUL inside one ends it (Redis
@@ -601,16 +603,19 @@ static sstr info_memory(sstr s)
     return s;
 }
 
-/* The persistence modules own their lines, in Redis 7.0's order: RDB
- * (loading, fork and bgsave fields), AOF, then the module-fork pair Redis
- * prints between them, then the AOF/loading tail. */
+/* The persistence modules own their lines (hooks.h), in Redis 7.0's
+ * order: RDB (loading, fork and bgsave fields) at 10, AOF at 20, then the
+ * module-fork pair Redis prints between them (the core's, at 30), then
+ * the AOF/loading tail at 40. */
+static void info_module_fork(sstr *out)
+{
+    *out = sstr_cats(*out, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+}
+
 static sstr info_persistence(sstr s)
 {
     s = sstr_cat(s, "# Persistence\r\n", 15);
-    rdb_info_append(&s);
-    aof_info_append(&s);
-    s = sstr_cats(s, "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
-    aof_info_append_tail(&s);
+    hooks_run_info("Persistence", &s);
     return s;
 }
 

@@ -45,8 +45,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "hooks.h"
 #include "propagate.h"
-#include "rdb.h"
 #include "keyspace.h"
 #include "mem.h"
 #include "server.h"
@@ -466,6 +466,7 @@ static void flushdb_command(struct client *c)
     /* WATCH must see the keys while they still exist */
     watch_touch_db(c->db, NULL);
     srv.dirty += db_empty(c->db);
+    hooks_run_flush(c->db->id);
     propagate_force(c); /* recorded even for an empty database, as Redis does */
     reply_ok(c);
 }
@@ -478,8 +479,8 @@ static void flushall_command(struct client *c)
         watch_touch_db(srv.dbs[i], NULL);
         srv.dirty += db_empty(srv.dbs[i]);
     }
-    /* with save points configured Redis rewrites the snapshot at once */
-    rdb_after_flushall();
+    /* with save points configured the snapshot is rewritten at once */
+    hooks_run_flush(-1);
     /* recorded even when nothing was there to flush, as Redis does */
     propagate_force(c);
     reply_ok(c);

@@ -18,28 +18,17 @@
 #include "server.h"
 #include "util.h"
 
-/* Every module's handler list.  Adding a module = one line here. */
-extern const struct command_impl conn_commands[];
-extern const struct command_impl string_commands[];
-extern const struct command_impl keyspace_commands[];
-extern const struct command_impl expire_commands[];
-extern const struct command_impl multi_commands[];
-extern const struct command_impl server_commands[];
-extern const struct command_impl client_commands[];
-extern const struct command_impl info_commands[];
-extern const struct command_impl config_commands[];
-extern const struct command_impl list_commands[];
-extern const struct command_impl sort_commands[];
-extern const struct command_impl stream_commands[];
-extern const struct command_impl aof_commands[];
-extern const struct command_impl persistence_commands[];
+/* Every module's handler list, registered by main() before
+ * command_table_init(): the registry never names the modules. */
+#define MAX_IMPL_MODULES 32
+static const struct command_impl *all_impls[MAX_IMPL_MODULES + 1];
+static int nimpls;
 
-/* persistence_commands first: its LASTSAVE (the real last save time)
- * takes precedence over cmd_server.c's placeholder. */
-static const struct command_impl *const all_impls[] = {
-    persistence_commands, conn_commands,  string_commands, keyspace_commands, expire_commands, multi_commands,
-    server_commands, client_commands, info_commands,    config_commands, list_commands, sort_commands, aof_commands, stream_commands, NULL,
-};
+void commands_register_module(const struct command_impl *impls)
+{
+    if (nimpls < MAX_IMPL_MODULES)
+        all_impls[nimpls++] = impls;
+}
 
 static dict *commands;                 /* name -> struct command* */
 static struct command **ordered;       /* registration order, for COMMAND */

@@ -147,6 +147,10 @@ struct command {
     struct dict *subcommands;   /* name -> struct command*, for containers */
 };
 
+/* A module's handlers (terminated by a NULL fullname), registered from
+ * main() before command_table_init(); when two modules implement the same
+ * name, the one registered first wins. */
+void commands_register_module(const struct command_impl *impls);
 void command_table_init(void);
 /* Look up by name (case-insensitive).  NULL when unknown. */
 struct command *command_lookup(const char *name, size_t len);

@@ -668,15 +668,33 @@ static int apply_port(const char **err)
 
 static int apply_bind(const char **err) { return apply_listen(err, "Failed to bind to specified addresses."); }
 
-/* appendonly/appendfsync at runtime (persistence/aof.c): turning the AOF
- * on starts a rewrite, as in Redis.  Weak, so programs that link config.c
- * without the AOF (unit tests) still link. */
-int aof_apply_appendonly(const char **err) __attribute__((weak));
-int aof_apply_appendfsync(const char **err) __attribute__((weak));
+/* Directives whose runtime effect belongs to a module above the core
+ * (appendonly/appendfsync: the AOF, where turning it on starts a
+ * rewrite, as in Redis).  The module registers the effect; until one
+ * does (unit tests link config.c alone), the value is simply set. */
+static struct {
+    const char *name;
+    int (*apply)(const char **err);
+} module_applies[8];
+static int nmodule_applies;
 
-static int apply_appendonly(const char **err) { return !aof_apply_appendonly || aof_apply_appendonly(err) == 0; }
+void config_register_apply(const char *directive, int (*apply)(const char **err))
+{
+    if (nmodule_applies < (int)(sizeof(module_applies) / sizeof(module_applies[0])))
+        module_applies[nmodule_applies++] = (typeof(module_applies[0])){directive, apply};
+}
 
-static int apply_appendfsync(const char **err) { return !aof_apply_appendfsync || aof_apply_appendfsync(err) == 0; }
+static int apply_registered(const char *directive, const char **err)
+{
+    for (int i = 0; i < nmodule_applies; i++)
+        if (!strcmp(module_applies[i].name, directive))
+            return module_applies[i].apply(err) == 0;
+    return 1;
+}
+
+static int apply_appendonly(const char **err) { return apply_registered("appendonly", err); }
+
+static int apply_appendfsync(const char **err) { return apply_registered("appendfsync", err); }
 
 /* Redis never sizes the replication backlog under 16kb. */
 static int apply_backlog(const char **err)

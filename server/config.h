@@ -61,6 +61,11 @@ struct client;
  * as srv.dir.  Call once before loading. */
 void config_init_defaults(void);
 
+/* A module above the core gives a directive its runtime effect (CONFIG
+ * SET): apply returns 0, or -1 with *err set, which fails the SET and
+ * restores the old values.  Registered at startup from main(). */
+void config_register_apply(const char *directive, int (*apply)(const char **err));
+
 /* Load `sluice-server [file.conf] [-] [--name value ...]` as redis-server
  * does: the file, then stdin when "-" is given, then the options appended
  * as config lines.  Sets srv.configfile (absolute) when a file is given.

@@ -29,8 +29,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "aof.h"
 #include "blocking.h"
+#include "commit_gate.h"
 #include "db.h"
 #include "mem.h"
 #include "server.h"
@@ -181,7 +181,9 @@ static void unlink_client(struct client *c)
     }
     if (list_node_linked(&c->node))
         list_del(&srv.clients, &c->node);
-    if (list_node_linked(&c->pending_node)) {
+    if (c->flags & CLIENT_GATE_HELD) {
+        commit_gate_forget(c);
+    } else if (list_node_linked(&c->pending_node)) {
         list_del(&srv.pending_writes, &c->pending_node);
         c->flags &= ~CLIENT_PENDING_WRITE;
     }
@@ -437,11 +439,18 @@ static void write_handler(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    /* appendfsync always: replies wait for the fsync of this iteration's
-     * writes (aof_before_flush, then flush_pending_writes sends them) */
-    if (aof_replies_held())
+    struct client *c = arg;
+    /* the rest of a reply whose writes are not durable yet waits at the
+     * gate, without the EV_WRITE event: the gate's release puts the client
+     * back on the pending writes */
+    if (commit_gate_holds(c)) {
+        event_del(c->ev_write);
+        c->flags &= ~CLIENT_WRITE_INSTALLED;
+        if (!(c->flags & (CLIENT_PENDING_WRITE | CLIENT_GATE_HELD)))
+            commit_gate_hold(c);
         return;
-    write_to_client(arg);
+    }
+    write_to_client(c);
 }
 
 static int output_limit_reached(struct client *c)
@@ -473,6 +482,10 @@ void flush_pending_writes(void)
         c->flags &= ~CLIENT_PENDING_WRITE;
         if (c->flags & CLIENT_CLOSE_ASAP)
             continue;
+        if (commit_gate_holds(c)) {
+            commit_gate_hold(c);
+            continue;
+        }
         if (output_limit_reached(c)) {
             server_log(LL_WARNING, "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.",
                        (unsigned long long)c->id, c->addr);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "commit_gate.h"
 #include "db.h"
 #include "mem.h"
 #include "server.h"
@@ -101,6 +102,7 @@ static void flush(void)
         return;
     if (nfeeds) {
         int wrap = npending > 1;
+        commit_gate_next_batch(); /* the batch's replies wait for this position */
         static const struct arg multi = {"MULTI", 5}, exec = {"EXEC", 4};
         if (wrap) {
             struct op m = make_op(pending[0].dbid, 1, &multi);

@@ -28,7 +28,7 @@ static int prepare_to_write(struct client *c)
         return 0;
     if (c->fd < 0)
         return 0;
-    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+    if (!(c->flags & (CLIENT_PENDING_WRITE | CLIENT_GATE_HELD))) {
         c->flags |= CLIENT_PENDING_WRITE;
         list_add_tail(&srv.pending_writes, &c->pending_node);
     }

@@ -22,22 +22,19 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "aof.h"
 #include "blocking.h"
+#include "commit_gate.h"
 #include "config.h"
 #include "db.h"
 #include "evict.h"
+#include "hooks.h"
 #include "mem.h"
 #include "introspection.h"
 #include "networking.h"
 #include "propagate.h"
-#include "rdb.h"
 #include "util.h"
 
 struct server srv;
-
-void list_type_init(void);
-void stream_type_init(void);
 
 static struct event *cron_event;
 static struct event *sigterm_event, *sigint_event;
@@ -197,6 +194,8 @@ void call_command(struct client *c)
     propagate_call_begin();
     cmd->proc(c);
     propagate_call_end(c, srv.dirty != dirty_before);
+    /* its replies wait until what it wrote, or could have read, is durable */
+    c->commit_tag = commit_gate_position();
     if (!shutdown_before && srv.shutdown_asap)
         shutdown_requester = c->id; /* told if the shutdown fails */
 
@@ -265,11 +264,10 @@ void process_command(struct client *c)
     }
     if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
          !strcmp(cmd->fullname, "ping")) &&
-        (rdb_bgsave_error(NULL) || aof_write_error(NULL))) {
+        hooks_write_refused(NULL)) {
         /* the last BGSAVE or AOF write failed: accepting writes would lose them */
         sstr e = sstr_empty(64);
-        if (!rdb_bgsave_error(&e))
-            aof_write_error(&e);
+        hooks_write_refused(&e);
         reject(c, e, sstr_len(e));
         sstr_free(e);
         return;
@@ -332,10 +330,9 @@ int server_prepare_shutdown(int flags)
 {
     (void)flags;
     server_log(LL_WARNING, "User requested shutdown...");
-    if (aof_prepare_shutdown(flags) < 0)
-        return -1;
-    /* kill a BGSAVE child; save when save points are set (or SAVE) */
-    if (rdb_prepare_shutdown(flags) < 0)
+    /* persistence: kill a child, flush and fsync the AOF, save when save
+     * points are set (or SAVE); a module may refuse */
+    if (hooks_run_shutdown(flags) < 0)
         return -1;
     if (srv.pidfile && srv.pidfile[0])
         unlink(srv.pidfile);
@@ -389,8 +386,7 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
     }
     evict_cron();
     clients_cron();
-    aof_cron();
-    rdb_cron();
+    hooks_run_cron(); /* the modules' periodic work: children, rewrites, save points */
     unpause_if_due();
     finish_shutdown_if_requested();
 }
@@ -405,30 +401,6 @@ void server_reschedule_cron(void)
 }
 
 /* ---- startup ------------------------------------------------------------- */
-
-static void usage(void)
-{
-    fprintf(stderr,
-            "Usage: ./sluice-server [/path/to/redis.conf] [options] [-]\n"
-            "       ./sluice-server - (read config from stdin)\n"
-            "       ./sluice-server -v or --version\n"
-            "       ./sluice-server -h or --help\n\n"
-            "Examples:\n"
-            "       ./sluice-server (run the server with default conf)\n"
-            "       ./sluice-server /etc/redis/6379.conf\n"
-            "       ./sluice-server --port 7777\n"
-            "       ./sluice-server /etc/myredis.conf --loglevel verbose -\n"
-            "       ./sluice-server /etc/myredis.conf --loglevel verbose\n\n"
-            "Sluice reads redis.conf syntax and Redis's directive names.\n");
-    exit(1);
-}
-
-static void version(void)
-{
-    printf("Sluice server v=%s redis_compat=%s malloc=%s bits=%d\n", SLUICE_VERSION, REDIS_COMPAT_VERSION,
-           mem_allocator_name(), (int)(sizeof(long) * 8));
-    exit(0);
-}
 
 static void init_server_state(void)
 {
@@ -448,9 +420,6 @@ static void init_server_state(void)
     srv.dbs = mem_calloc(sizeof(struct db *) * (size_t)srv.dbnum);
     for (int i = 0; i < srv.dbnum; i++)
         srv.dbs[i] = db_create(i);
-    list_type_init();
-    stream_type_init();
-    command_table_init();
     blocking_init();
 }
 
@@ -488,29 +457,8 @@ static void raise_fd_limit(void)
     }
 }
 
-int main(int argc, char **argv)
+void server_init(void)
 {
-    if (argc >= 2) {
-        if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))
-            version();
-        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-            usage();
-    }
-    /* the hash seed first: a dict filled before the seed changes could
-     * never find its keys again */
-    uint8_t seed[16];
-    char hex[32];
-    random_hex(hex, sizeof(hex));
-    for (int i = 0; i < 16; i++)
-        seed[i] = (uint8_t)((hex[2 * i] << 4) ^ hex[2 * i + 1] ^ (ustime() >> i));
-    dict_set_seed(seed);
-    if (readlink("/proc/self/exe", srv.executable, sizeof(srv.executable) - 1) < 0)
-        snprintf(srv.executable, sizeof(srv.executable), "%s", argv[0]);
-    config_init_defaults();
-    if (config_load_from_argv(argc, argv) < 0)
-        exit(1);
-    evict_apply_config();
-
     signal(SIGPIPE, SIG_IGN);
     setlocale(LC_COLLATE, ""); /* SORT ALPHA collates as Redis does */
     raise_fd_limit();
@@ -523,13 +471,10 @@ int main(int argc, char **argv)
         exit(1);
     }
     init_server_state();
-    server_log(LL_NOTICE, "oO0OoO0OoO0Oo Sluice is starting oO0OoO0OoO0Oo");
-    server_log(LL_NOTICE, "Sluice version=%s, Redis compatibility=%s, bits=%d, pid=%d, just started",
-               SLUICE_VERSION, REDIS_COMPAT_VERSION, (int)(sizeof(long) * 8), (int)srv.pid);
-    if (!srv.configfile)
-        server_log(LL_WARNING, "Warning: no config file specified, using the default config. In order to specify "
-                               "a config file use %s /path/to/redis.conf",
-                   argv[0]);
+}
+
+void server_start(void)
+{
     if (listen_on_configured_addresses() < 0)
         exit(1);
     write_pidfile();
@@ -541,21 +486,20 @@ int main(int argc, char **argv)
     server_reschedule_cron();
     stats_init();
     server_log(LL_NOTICE, "Server initialized");
-    aof_startup(); /* appendonly yes: load the AOF, then append to it */
-    rdb_startup(); /* appendonly no: load dir/dbfilename (-LOADING meanwhile) */
-    server_log(LL_NOTICE, "Ready to accept connections tcp on port %d", srv.port);
+}
 
+void server_run(void)
+{
     for (;;) {
         event_base_loop(srv.base, EVLOOP_ONCE);
         server_update_time();
         unpause_if_due();
         blocking_handle_ready_keys();
         blocking_process_unblocked();
-        aof_before_flush(); /* appendfsync always: replies below follow the fsync */
+        commit_gate_advance(); /* e.g. the AOF's group commit: replies below follow its fsync */
         flush_pending_writes();
         finish_shutdown_if_requested();
     }
-    return 0;
 }
 
 /* CONFIG SET port/bind/unixsocket: reopen the listeners; on failure the

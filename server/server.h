@@ -53,6 +53,7 @@
 #define CLIENT_WRITE_INSTALLED  (1u << 15) /* EV_WRITE armed for the rest of the output */
 #define CLIENT_PAUSED           (1u << 16) /* held by CLIENT PAUSE */
 #define CLIENT_LOADING_CLIENT   (1u << 17) /* fake client replaying a file */
+#define CLIENT_GATE_HELD        (1u << 18) /* output waits at the commit gate */
 
 struct db;
 struct event;
@@ -104,11 +105,12 @@ struct client {
     struct reply_block *reply_head, *reply_tail;
     size_t reply_bytes;        /* bytes queued, not yet written */
     size_t sent_in_head;       /* bytes of reply_head already written */
+    uint64_t commit_tag;       /* commit position the output depends on (commit_gate.h) */
     long long obuf_soft_limit_since;
 
     /* bookkeeping */
     struct list_node node;          /* srv.clients */
-    struct list_node pending_node;  /* srv.pending_writes */
+    struct list_node pending_node;  /* srv.pending_writes, or the commit gate's held clients */
     struct list_node monitor_node;  /* srv.monitors */
     struct list_node unblocked_node;/* srv.unblocked_clients */
     sstr name;
@@ -278,6 +280,13 @@ long long server_uptime_s(void);
 static inline long long server_mstime(void) { return srv.mstime_cached; }
 void server_update_time(void);
 int server_prepare_shutdown(int flags);
+
+/* Startup, in main()'s order: server_init() (event loop, state),
+ * then the modules register, server_start() (listeners, signals, cron),
+ * the dataset loads, server_run() (the loop; never returns). */
+void server_init(void);
+void server_start(void);
+void server_run(void) __attribute__((noreturn));
 
 #define LL_DEBUG 0
 #define LL_VERBOSE 1

@@ -1,0 +1,110 @@
+/* hooks.c - registration and running of the core's hook lists; see hooks.h.
+ *
+ * Each list is a small fixed array: hooks are registered once at startup
+ * by a handful of modules, so an overflow is a programming error
+ * (asserted), never a runtime condition.
+ */
+#include "hooks.h"
+
+#include <assert.h>
+#include <string.h>
+
+#define MAX_HOOKS 8
+
+static hook_fn *cron_hooks[MAX_HOOKS];
+static int ncron;
+static shutdown_hook_fn *shutdown_hooks[MAX_HOOKS];
+static int nshutdown;
+static struct {
+    int order;
+    write_refusal_fn *fn;
+} refusal_hooks[MAX_HOOKS];
+static int nrefusal;
+static flush_hook_fn *flush_hooks[MAX_HOOKS];
+static int nflush;
+
+struct info_part {
+    const char *section;
+    int order;
+    info_hook_fn *fn;
+};
+static struct info_part info_parts[4 * MAX_HOOKS];
+static int ninfo;
+
+void hooks_on_cron(hook_fn *fn)
+{
+    assert(ncron < MAX_HOOKS);
+    cron_hooks[ncron++] = fn;
+}
+
+void hooks_run_cron(void)
+{
+    for (int i = 0; i < ncron; i++)
+        cron_hooks[i]();
+}
+
+void hooks_on_shutdown(shutdown_hook_fn *fn)
+{
+    assert(nshutdown < MAX_HOOKS);
+    shutdown_hooks[nshutdown++] = fn;
+}
+
+int hooks_run_shutdown(int shutdown_flags)
+{
+    for (int i = 0; i < nshutdown; i++)
+        if (shutdown_hooks[i](shutdown_flags) < 0)
+            return -1;
+    return 0;
+}
+
+void hooks_on_write_refusal(int order, write_refusal_fn *fn)
+{
+    assert(nrefusal < MAX_HOOKS);
+    int at = nrefusal;
+    while (at > 0 && refusal_hooks[at - 1].order > order) {
+        refusal_hooks[at] = refusal_hooks[at - 1];
+        at--;
+    }
+    refusal_hooks[at].order = order;
+    refusal_hooks[at].fn = fn;
+    nrefusal++;
+}
+
+int hooks_write_refused(sstr *msg)
+{
+    for (int i = 0; i < nrefusal; i++)
+        if (refusal_hooks[i].fn(msg))
+            return 1;
+    return 0;
+}
+
+void hooks_on_flush(flush_hook_fn *fn)
+{
+    assert(nflush < MAX_HOOKS);
+    flush_hooks[nflush++] = fn;
+}
+
+void hooks_run_flush(int dbid)
+{
+    for (int i = 0; i < nflush; i++)
+        flush_hooks[i](dbid);
+}
+
+void hooks_on_info(const char *section, int order, info_hook_fn *fn)
+{
+    assert(ninfo < (int)(sizeof(info_parts) / sizeof(info_parts[0])));
+    /* insertion sort by order, stable: the list stays sorted */
+    int at = ninfo;
+    while (at > 0 && info_parts[at - 1].order > order)
+        at--;
+    memmove(info_parts + at + 1, info_parts + at, sizeof(info_parts[0]) * (size_t)(ninfo - at));
+    info_parts[at] = (struct info_part){section, order, fn};
+    ninfo++;
+}
+
+void hooks_run_info(const char *section, sstr *out)
+{
+    for (int i = 0; i < ninfo; i++)
+        if (strcmp(info_parts[i].section, section) == 0)
+            info_parts[i].fn(out);
+}

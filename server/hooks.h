@@ -1,0 +1,52 @@
+/* hooks.h - the points where modules above the core plug into it.
+ *
+ * The core runs each list of hooks at its fixed point and never names the
+ * modules behind them (persistence today; replication, pub/sub and
+ * scripting next).  Modules register at startup, from main(), the
+ * composition root; hooks run in the order they were registered.
+ * Durability conditions that hold replies register with the commit gate
+ * (commit_gate.h) instead, and command handlers through the command table
+ * (commands.h).
+ */
+#ifndef SLUICE_HOOKS_H
+#define SLUICE_HOOKS_H
+
+#include "sstr.h"
+
+typedef void hook_fn(void);
+
+/* Every server cron tick, after the core's own periodic work (expiry,
+ * eviction, client timeouts). */
+void hooks_on_cron(hook_fn *fn);
+void hooks_run_cron(void);
+
+/* SHUTDOWN / SIGTERM, before the listeners close: a hook may refuse (-1),
+ * which keeps the server running.  Hooks after a refusing one don't run. */
+typedef int shutdown_hook_fn(int shutdown_flags);
+void hooks_on_shutdown(shutdown_hook_fn *fn);
+int hooks_run_shutdown(int shutdown_flags);
+
+/* Writes (and PING) are refused while a hook returns nonzero: the last
+ * BGSAVE or AOF write failed (-MISCONF).  With msg non-NULL, the first
+ * refusing hook appends its error reply (with the leading '-') to *msg.
+ * Hooks are asked by `order` (lower first): Redis names a failed BGSAVE
+ * (10) before a failed AOF write (20). */
+typedef int write_refusal_fn(sstr *msg);
+void hooks_on_write_refusal(int order, write_refusal_fn *fn);
+int hooks_write_refused(sstr *msg);
+
+/* After FLUSHDB (dbid) or FLUSHALL (dbid -1) emptied the data, before the
+ * reply: with save points set, FLUSHALL rewrites the snapshot at once. */
+typedef void flush_hook_fn(int dbid);
+void hooks_on_flush(flush_hook_fn *fn);
+void hooks_run_flush(int dbid);
+
+/* INFO: a module's lines inside a section (the section's name as INFO
+ * prints it in its header, e.g. "Persistence"), placed among the other
+ * parts of that section by `order` (lower first; equal orders keep the
+ * registration order). */
+typedef void info_hook_fn(sstr *out);
+void hooks_on_info(const char *section, int order, info_hook_fn *fn);
+void hooks_run_info(const char *section, sstr *out);
+
+#endif
