@@ -2,7 +2,7 @@
  * programs that run the RDB layer without the server: sluice-check-rdb,
  * the RDB unit and smoke tests, the fuzzer.
  *
- * The stream value code (server/t_stream_store.c...) reads two settings
+ * The stream value code (server/commands/t_stream_store.c...) reads two settings
  * from srv (stream-node-max-bytes/-entries, to cut its segments as Redis
  * cuts nodes) and may wake clients blocked on a stream that goes away;
  * here there are no clients, and the settings are Redis's defaults.

@@ -12,8 +12,8 @@
  *
  * libFuzzer:  clang -g -O1 -fsanitize=fuzzer,address -Iserver -Ipersistence \
  *               tests/fuzz/fuzz_aof.c persistence/aof_parse.c \
- *               persistence/aof_manifest.c server/resp.c server/mem.c server/sstr.c \
- *               server/util.c -lm -o fuzz_aof
+ *               persistence/aof_manifest.c server/lib/resp.c server/lib/mem.c server/lib/sstr.c \
+ *               server/lib/util.c -lm -o fuzz_aof
  * make check builds it with -DFUZZ_SMOKE_MAIN: a deterministic run over
  * generated AOF fragments and their mutations, printed as TAP.
  */

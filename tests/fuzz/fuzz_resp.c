@@ -1,4 +1,4 @@
-/* fuzz_resp.c - libFuzzer target for the request parser (server/resp.c).
+/* fuzz_resp.c - libFuzzer target for the request parser (server/lib/resp.c).
  *
  * The input's first byte configures the parser (bit 7: auth_required; bit
  * 6: proto-max-bulk-len of (bits 0-5) * 1000, else the default 512 MB); the

@@ -1,6 +1,6 @@
 /* test_command_table.c - sanity of the generated spec table.
  *
- * server/command_table.c is generated from a reference redis-server, so
+ * server/core/command_table.c is generated from a reference redis-server, so
  * these checks are not about typing mistakes: they guard the generator and
  * the assumptions the rest of the server makes about the data (lookup by
  * unique lower-case name, key specs that can be walked without bounds

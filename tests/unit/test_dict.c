@@ -1,4 +1,4 @@
-/* test_dict.c - unit tests for server/dict.c.
+/* test_dict.c - unit tests for server/lib/dict.c.
  *
  * Covers the public contract in dict.h: add/find/delete/unlink, value
  * destructors, incremental rehash (every key findable at every step, while

@@ -1,4 +1,4 @@
-/* test_idtree.c - unit tests for server/idtree.c.
+/* test_idtree.c - unit tests for server/lib/idtree.c.
  *
  * Covers the contract in idtree.h: insert (and refusal of duplicates),
  * find, remove, first/last, seek and ordered iteration, growth of the lone

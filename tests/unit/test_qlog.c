@@ -1,4 +1,4 @@
-/* test_qlog.c - unit test of the queue log (server/qlog.h).
+/* test_qlog.c - unit test of the queue log (server/lib/qlog.h).
  *
  * Edge cases of every API function, the loaders' bulk appends, then the
  * memory figures the log must meet (compared with what Redis 7.0's

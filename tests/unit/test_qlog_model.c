@@ -1,4 +1,4 @@
-/* test_qlog_model.c - the queue log (server/qlog.h) against a model.
+/* test_qlog_model.c - the queue log (server/lib/qlog.h) against a model.
  *
  * A randomized driver runs the log against a plain array of strings under
  * several fill settings (and keyed logs against a model of their segments),

@@ -1,4 +1,4 @@
-/* test_resp.c - unit tests for the request parser (server/resp.c).
+/* test_resp.c - unit tests for the request parser (server/lib/resp.c).
  *
  * Every request form and every malformed input that Redis 7.0's
  * processMultibulkBuffer/processInlineBuffer tell apart, the same results

@@ -1,4 +1,4 @@
-/* test_slot.c - unit tests for server/slot.c (CRC16/XMODEM and Redis
+/* test_slot.c - unit tests for server/lib/slot.c (CRC16/XMODEM and Redis
  * Cluster hash slots).
  *
  * Expected slots in `redis_table` were obtained from the real Redis 7.0.15

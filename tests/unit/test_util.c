@@ -1,4 +1,4 @@
-/* test_util.c - unit tests for server/util.c and server/sstr.c.
+/* test_util.c - unit tests for server/lib/util.c and server/lib/sstr.c.
  *
  * Expected values marked [redis] were checked against the real
  * redis-server 7.0.15 (Debian 12):
