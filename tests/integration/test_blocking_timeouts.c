@@ -339,6 +339,187 @@ static void test_pause_counts(const struct test_server *s, const struct test_ser
        fs.with_pop, fs.after, fs.flag_b, fr.during, fr.with_pop, fr.after, fr.flag_b);
 }
 
+
+/* ---- query buffer sizes (CLIENT LIST qbuf / qbuf-free) ------------------- */
+
+static int qbuf_of(redisContext *ctl, long long id, long long *qbuf, long long *qfree)
+{
+    redisReply *r = redisCommand(ctl, "CLIENT LIST ID %lld", id);
+    int got = 0;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(r->str, " qbuf=");
+        if (p && sscanf(p, " qbuf=%lld qbuf-free=%lld", qbuf, qfree) == 2)
+            got = 1;
+    }
+    if (r)
+        freeReplyObject(r);
+    return got;
+}
+
+/* The same size as Redis's: zero where Redis shows zero; otherwise, with
+ * jemalloc (which Redis uses), within the 16 bytes the two string headers
+ * differ by; another allocator rounds differently, so within a factor 2. */
+static int same_size(long long sl, long long rd, int jemalloc)
+{
+    if (rd == 0 || sl == 0)
+        return rd == sl;
+    if (jemalloc)
+        return sl - rd <= 16 && rd - sl <= 16;
+    return sl <= 2 * rd && rd <= 2 * sl;
+}
+
+struct qside {
+    const struct test_server *srv;
+    redisContext *ctl, *c;
+    long long id;
+};
+
+static void qside_open(struct qside *q, const struct test_server *srv)
+{
+    q->srv = srv;
+    q->ctl = conn3(srv);
+    q->c = conn3(srv);
+    redisReply *r = redisCommand(q->c, "CLIENT ID");
+    q->id = r ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+}
+
+static void qside_cmd(struct qside *q, const char *fmt, const char *arg, size_t len)
+{
+    redisReply *r = arg ? redisCommand(q->c, fmt, arg, len) : redisCommand(q->c, fmt);
+    if (r)
+        freeReplyObject(r);
+}
+
+/* Compare a's and b's figures for one step. */
+static void compare_step(struct qside *sl, struct qside *rd, int jemalloc, const char *step)
+{
+    long long sq = -1, sf = -1, rq = -1, rf = -1;
+    int got = qbuf_of(sl->ctl, sl->id, &sq, &sf) && qbuf_of(rd->ctl, rd->id, &rq, &rf);
+    ok(got && sq == rq && same_size(sf, rf, jemalloc), "%s: qbuf=%lld qbuf-free=%lld as redis-server's %lld/%lld",
+       step, sq, sf, rq, rf);
+}
+
+/* Poll until the idle client's qbuf-free reads 0 (up to ms); the time taken. */
+static long long wait_qfree_zero(struct qside *q, int ms)
+{
+    long long t0 = harness_now_ms(), qb, qf;
+    while (harness_now_ms() - t0 < ms) {
+        if (qbuf_of(q->ctl, q->id, &qb, &qf) && qb == 0 && qf == 0)
+            return harness_now_ms() - t0;
+        harness_sleep_ms(20);
+    }
+    return -1;
+}
+
+static void test_query_buffers(const struct test_server *s, const struct test_server *r)
+{
+    struct qside sl, rd;
+    qside_open(&sl, s);
+    redisReply *alloc = redisCommand(sl.ctl, "INFO memory");
+    int jemalloc = alloc && alloc->type == REDIS_REPLY_STRING && strstr(alloc->str, "mem_allocator:jemalloc");
+    if (alloc)
+        freeReplyObject(alloc);
+    if (!r) {
+        /* without the oracle, Redis's rules as recorded from it */
+        harness_sleep_ms(3200);
+        long long qb = -1, qf = -1;
+        qbuf_of(sl.ctl, sl.id, &qb, &qf);
+        ok(qb == 0 && qf == 0, "an idle client gives its query buffer back (qbuf=%lld qbuf-free=%lld)", qb, qf);
+        redisFree(sl.ctl);
+        redisFree(sl.c);
+        return;
+    }
+    qside_open(&rd, r);
+    compare_step(&sl, &rd, jemalloc, "a fresh client after one command");
+
+    /* idle for more than 2 s: the whole buffer back */
+    harness_sleep_ms(3200);
+    compare_step(&sl, &rd, jemalloc, "idle for 3.2 s");
+    long long qb = -1, qf = -1;
+    qbuf_of(sl.ctl, sl.id, &qb, &qf);
+    ok(qb == 0 && qf == 0, "idle for 3.2 s: qbuf=0 qbuf-free=0 (got %lld/%lld)", qb, qf);
+    qside_cmd(&sl, "GET x", NULL, 0);
+    qside_cmd(&rd, "GET x", NULL, 0);
+    compare_step(&sl, &rd, jemalloc, "the next command after idling");
+
+    /* a big argument grows the buffer past 32 KB; with no more requests
+     * the peak falls and the cron shrinks it within a few passes */
+    size_t big = 100000;
+    char *v = malloc(big);
+    memset(v, 'x', big);
+    qside_cmd(&sl, "SET big %b", v, big);
+    qside_cmd(&rd, "SET big %b", v, big);
+    compare_step(&sl, &rd, jemalloc, "right after a 100 KB argument");
+    long long sms = wait_qfree_zero(&sl, 1500), rms = wait_qfree_zero(&rd, 1500);
+    ok(sms >= 0 && sms < 1000, "the 100 KB buffer is given back once the peak falls (%lld ms; redis: %lld ms)", sms,
+       rms);
+    ok(rms >= 0, "redis-server gives it back too (%lld ms)", rms);
+    compare_step(&sl, &rd, jemalloc, "after the peak fell");
+
+    /* 40 KB, then a steady trickle of small requests: cut to the peak,
+     * then the usual 16 KB read buffer again */
+    qside_cmd(&sl, "SET big %b", v, 40000);
+    qside_cmd(&rd, "SET big %b", v, 40000);
+    compare_step(&sl, &rd, jemalloc, "right after a 40 KB argument");
+    for (int i = 0; i < 6; i++) {
+        qside_cmd(&sl, "GET x", NULL, 0);
+        qside_cmd(&rd, "GET x", NULL, 0);
+        harness_sleep_ms(100);
+    }
+    qside_cmd(&sl, "GET x", NULL, 0);
+    qside_cmd(&rd, "GET x", NULL, 0);
+    compare_step(&sl, &rd, jemalloc, "small requests after the 40 KB one");
+    qbuf_of(sl.ctl, sl.id, &qb, &qf);
+    ok(qf < 32 * 1024, "the 40 KB buffer shrank (qbuf-free=%lld)", qf);
+
+    /* a big argument half sent: the buffer keeps room for all of it
+     * while the cron runs */
+    char hdr[64];
+    int hl = snprintf(hdr, sizeof hdr, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%zu\r\n", big);
+    struct qside *both[] = {&sl, &rd};
+    long long half_free[2] = {-1, -1};
+    for (int i = 0; i < 2; i++) {
+        int fd = harness_raw_connect(both[i]->srv->port);
+        redisReply *idr = NULL;
+        (void)idr;
+        /* a raw connection: its id is the newest client's */
+        if (write(fd, hdr, (size_t)hl) != hl || write(fd, v, big / 2) != (ssize_t)(big / 2))
+            ok(0, "sending half a big argument");
+        harness_sleep_ms(400);
+        redisReply *cl = redisCommand(both[i]->ctl, "CLIENT LIST");
+        long long fq = -1, ff = -1;
+        if (cl && cl->type == REDIS_REPLY_STRING) {
+            const char *last = NULL, *p = cl->str;
+            while ((p = strstr(p, "id=")) != NULL) {
+                last = p;
+                p++;
+            }
+            const char *q = last ? strstr(last, " qbuf=") : NULL;
+            if (q)
+                sscanf(q, " qbuf=%lld qbuf-free=%lld", &fq, &ff);
+        }
+        if (cl)
+            freeReplyObject(cl);
+        half_free[i] = fq + ff;
+        if (write(fd, v + big / 2, big - big / 2) != (ssize_t)(big - big / 2) || write(fd, "\r\n", 2) != 2)
+            ok(0, "sending the rest");
+        char buf[16];
+        int closed = 0;
+        harness_raw_exchange(fd, "", 0, buf, sizeof buf, 5, 2000, &closed);
+        close(fd);
+    }
+    ok(half_free[0] >= (long long)big && half_free[1] >= (long long)big,
+       "half way through a 100 KB argument the buffer keeps room for all of it (sluice %lld, redis %lld bytes)",
+       half_free[0], half_free[1]);
+    free(v);
+    redisFree(sl.ctl);
+    redisFree(sl.c);
+    redisFree(rd.ctl);
+    redisFree(rd.c);
+}
+
 int main(void)
 {
     struct test_server s, r;
@@ -359,6 +540,7 @@ int main(void)
         is_int(neg_s, neg_r, "BLPOP -0.0001: blocked_clients as redis-server");
     }
     test_pause_counts(&s, have_redis ? &r : NULL);
+    test_query_buffers(&s, have_redis ? &r : NULL);
 
     harness_stop(&s);
     if (have_redis)
