@@ -118,7 +118,7 @@ static void flags_string(const struct client *c, char *buf)
         *p++ = 'O';
     if (c->flags & CLIENT_MULTI)
         *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED)
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) /* Redis: a paused client is blocked */
         *p++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS)
         *p++ = 'd';

@@ -62,7 +62,10 @@ void blocking_init(void)
     db_set_key_ready_hook(on_key_ready);
 }
 
-long long blocking_clients_count(void) { return blocked_count; }
+/* INFO's blocked_clients: Redis 7.0 holds a client that CLIENT PAUSE stops
+ * as a blocked ("postponed") client, and counts it, so tools read this
+ * figure to see that a pause took hold. */
+long long blocking_clients_count(void) { return blocked_count + (long long)srv.paused_clients.len; }
 
 long long blocking_keys_count(void)
 {
@@ -91,9 +94,12 @@ int blocking_parse_timeout(struct client *c, const char *p, size_t len, int unit
             reply_error(c, "timeout is not a float or out of range");
             return -1;
         }
-        ftval *= 1000.0L;
-        /* Redis truncates with a plain cast; on x86 a value that doesn't
-         * fit (inf, 1e30) converts to LLONG_MIN, hence "negative" */
+        /* Rounded up, as Redis 7.0.8+ (ceill): a plain cast made any
+         * timeout under 1 ms, and 0.001 itself (strtold gives
+         * 0.000999...), a 0 = "block forever".  -0.0001 rounds to -0, which
+         * is 0 and blocks forever in Redis too.  On x86 a value that
+         * doesn't fit (inf, 1e30) converts to LLONG_MIN, hence "negative" */
+        ftval = ceill(ftval * 1000.0L);
         if (ftval >= 9223372036854775808.0L || ftval < -9223372036854775808.0L || ftval != ftval)
             tval = LLONG_MIN;
         else
@@ -116,11 +122,22 @@ int blocking_parse_timeout(struct client *c, const char *p, size_t len, int unit
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
-static void arm_timer(struct event *timer, long long delta_ms)
+/* Redis times a client out once the clock has passed its deadline
+ * (deadline < now, in whole ms), so never before the timeout however the
+ * ms boundaries fall.  The first microsecond of deadline+1 is that moment. */
+static long long due_us(long long deadline_ms) { return (deadline_ms + 1) * 1000; }
+
+/* Fire at due_us(deadline) by the wall clock.  libevent adds the delay to
+ * the time it cached when the loop woke, which is stale while commands
+ * run: refresh it first; timer_cb re-arms if libevent's coarse clock still
+ * fires early. */
+static void arm_timer(struct event *timer, long long deadline_ms)
 {
-    if (delta_ms < 0)
-        delta_ms = 0;
-    struct timeval tv = {(time_t)(delta_ms / 1000), (suseconds_t)((delta_ms % 1000) * 1000)};
+    long long delta_us = due_us(deadline_ms) - ustime();
+    if (delta_us < 0)
+        delta_us = 0;
+    event_base_update_cache_time(srv.base);
+    struct timeval tv = {(time_t)(delta_us / 1000000), (suseconds_t)(delta_us % 1000000)};
     evtimer_add(timer, &tv);
 }
 
@@ -165,7 +182,7 @@ void blocking_block_client(struct client *c, const struct block_kind *kind, cons
     }
     if (timeout_ms > 0) {
         x->timer = evtimer_new(srv.base, timer_cb, c);
-        arm_timer(x->timer, timeout_ms - mstime());
+        arm_timer(x->timer, timeout_ms);
     }
     c->flags |= CLIENT_BLOCKED;
     blocked_count++;
@@ -248,12 +265,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (!(c->flags & CLIENT_BLOCKED))
         return;
-    /* libevent measures from the time it cached at wake-up, on a coarse
-     * clock: its timer may fire a few ms early.  Redis never times out
-     * before the deadline, so neither do we. */
-    long long left = c->bstate.timeout_ms - mstime();
-    if (left > 0) {
-        arm_timer(extra_of(c)->timer, left);
+    /* libevent's clock is coarse: its timer may fire a little early.
+     * Redis never times out before the deadline, so neither do we. */
+    if (ustime() < due_us(c->bstate.timeout_ms)) {
+        arm_timer(extra_of(c)->timer, c->bstate.timeout_ms);
         return;
     }
     reply_timeout(c);

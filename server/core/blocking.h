@@ -66,6 +66,7 @@ void blocking_handle_ready_keys(void);
 /* Resume the input of clients unblocked during this iteration. */
 void blocking_process_unblocked(void);
 void blocking_init(void);
+/* blocked_clients: clients blocked on keys plus those CLIENT PAUSE holds */
 long long blocking_clients_count(void);
 long long blocking_keys_count(void);
 

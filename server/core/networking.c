@@ -39,6 +39,9 @@
 #define MAX_ACCEPTS_PER_CALL 1000
 #define WRITEV_MAX_BLOCKS 64
 #define QUERYBUF_SHRINK_IDLE_S 2
+/* Redis's PROTO_RESIZE_THRESHOLD: a query buffer above this shrinks once
+ * the peak of recent requests is under half of it */
+#define QUERYBUF_RESIZE_THRESHOLD (32 * 1024)
 
 static void read_handler(evutil_socket_t fd, short what, void *arg);
 static void write_handler(evutil_socket_t fd, short what, void *arg);
@@ -274,6 +277,8 @@ static void reset_after_command(struct client *c)
 
 void client_process_input(struct client *c)
 {
+    if (!c->querybuf)
+        return; /* idle: the cron gave the buffer back */
     srv.current_client = c;
     while (c->qb_pos < sstr_len(c->querybuf)) {
         if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
@@ -328,16 +333,26 @@ static void read_handler(evutil_socket_t fd, short what, void *arg)
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))
         return;
     size_t readlen = IOBUF_LEN;
-    size_t big = resp_bulk_remaining(&c->parser, sstr_len(c->querybuf) - c->qb_pos);
+    size_t big = c->querybuf ? resp_bulk_remaining(&c->parser, sstr_len(c->querybuf) - c->qb_pos) : 0;
     if (big > readlen)
         readlen = big;
-    if (big > IOBUF_LEN || sstr_cap(c->querybuf) < IOBUF_LEN)
+    if (!c->querybuf) {
+        /* the first read after the cron took an idle client's buffer */
+        c->querybuf = sstr_empty(readlen);
+        if (c->querybuf_peak < readlen)
+            c->querybuf_peak = readlen;
+    } else if (big > IOBUF_LEN || sstr_cap(c->querybuf) < IOBUF_LEN) {
         /* a client's first read, or one big argument: just the room
          * needed, as Redis (doubling would give every new client a 32 KiB
-         * buffer, and a 20 MiB argument 40 MiB) */
+         * buffer, and a 20 MiB argument 40 MiB).  Room asked for is room
+         * about to be used: it counts in the peak, so the cron doesn't
+         * take it back first (as Redis) */
         c->querybuf = sstr_reserve_exact(c->querybuf, readlen);
-    else
+        if (c->querybuf_peak < sstr_len(c->querybuf) + readlen)
+            c->querybuf_peak = sstr_len(c->querybuf) + readlen;
+    } else {
         c->querybuf = sstr_reserve(c->querybuf, readlen);
+    }
     size_t have = sstr_len(c->querybuf);
     ssize_t n = read(fd, c->querybuf + have, readlen);
     if (n < 0) {
@@ -726,6 +741,51 @@ int listen_on_configured_addresses(void)
 
 /* ---- periodic work ------------------------------------------------------ */
 
+/* Redis 7.0's clientsCronResizeQueryBuffer, once per cron pass: a buffer
+ * wasting more than 4 KB is given back when the client has been idle for
+ * more than 2 s (all of it when empty: CLIENT LIST then shows qbuf=0
+ * qbuf-free=0, as Redis), or, when it is over 32 KB and twice the peak
+ * of the requests since the last pass, cut to that peak (never below what
+ * it holds or the big argument being read).  The peak then restarts from
+ * what the buffer holds.  Runs between commands, when no argv points into
+ * the buffer (a blocked or paused client owns its argv). */
+static void resize_query_buffer(struct client *c)
+{
+    sstr q = c->querybuf;
+    if (!q)
+        return;
+    size_t len = sstr_len(q);
+    size_t need = len + resp_bulk_remaining(&c->parser, len);
+    if (sstr_avail(q) > 4096) {
+        if (srv.unixtime - c->last_interaction > QUERYBUF_SHRINK_IDLE_S) {
+            if (len == 0) {
+                sstr_free(q);
+                c->querybuf = NULL;
+            } else {
+                c->querybuf = sstr_shrink(q);
+            }
+        } else if (sstr_cap(q) > QUERYBUF_RESIZE_THRESHOLD && sstr_cap(q) / 2 > c->querybuf_peak) {
+            size_t size = len;
+            if (size < c->querybuf_peak)
+                size = c->querybuf_peak;
+            if (size < need)
+                size = need;
+            if (size == 0) { /* nothing held or coming: all of it back */
+                sstr_free(q);
+                c->querybuf = NULL;
+                c->querybuf_peak = 0;
+                return;
+            }
+            sstr n = sstr_empty(size);
+            memcpy(n, q, len + 1);
+            sstr_setlen(n, len);
+            sstr_free(q);
+            c->querybuf = n;
+        }
+    }
+    c->querybuf_peak = need;
+}
+
 void clients_cron(void)
 {
     struct list_node *n, *tmp;
@@ -740,13 +800,7 @@ void clients_cron(void)
             client_close_async(c);
             continue;
         }
-        /* give back query buffer memory of idle clients */
-        if (sstr_len(c->querybuf) == 0 && sstr_cap(c->querybuf) > 4096 &&
-            srv.unixtime - c->last_interaction > QUERYBUF_SHRINK_IDLE_S) {
-            sstr_free(c->querybuf);
-            c->querybuf = sstr_empty(0);
-            c->querybuf_peak = 0;
-        }
+        resize_query_buffer(c);
         if (c->reply_bytes == 0 && c->reply_head && !(c->flags & CLIENT_PENDING_WRITE) &&
             srv.unixtime - c->last_interaction > QUERYBUF_SHRINK_IDLE_S)
             reply_free_chain(c);
