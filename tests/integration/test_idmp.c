@@ -11,10 +11,17 @@
  *     nothing (XLEN unchanged), and so does the retried IDMPAUTO;
  *   - a new idempotency id appends (XLEN grows, a new ID).
  * A server that drops the state anywhere appends the retry and fails here.
+ *
+ * Interchange with redis-server 7.0 (which has no IDMP): it RESTOREs
+ * Sluice's payload of a stream with dedup state (the extension after the
+ * value is ignored), keeps the entries, and its own DUMP of that key, back
+ * in Sluice, is a stream without dedup state - the loss the README states.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -100,6 +107,11 @@ static int cmd_is(redisContext *c, const char *expect, const char *cmd)
         tap_diag("%s -> %s (expected %s)", cmd, r, expect);
     free(r);
     return same;
+}
+
+static void run_quiet(redisContext *c, const char *cmd)
+{
+    free(harness_cmd(c, cmd));
 }
 
 /* Restart the server on the same directory with the same arguments. */
@@ -255,8 +267,115 @@ static void test_aof(void)
     harness_stop(&s);
 }
 
+static int redis_installed(void)
+{
+    return system("command -v redis-server >/dev/null 2>&1") == 0;
+}
+
+static redisReply *dump_of(redisContext *c, const char *key)
+{
+    redisReply *r = redisCommand(c, "DUMP %s", key);
+    if (r && r->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        r = NULL;
+    }
+    return r;
+}
+
+static int restore_ok(redisContext *c, const char *key, const redisReply *p)
+{
+    redisReply *r = redisCommand(c, "RESTORE %s 0 %b", key, p->str, p->len);
+    int good = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
+    if (r && !good)
+        tap_diag("RESTORE %s -> %s", key, r->str ? r->str : "?");
+    if (r)
+        freeReplyObject(r);
+    return good;
+}
+
+static void test_redis_interchange(void)
+{
+    if (!redis_installed()) {
+        tap_skip_dep("redis", "RESTORE into redis-server 7.0: redis-server not installed");
+        return;
+    }
+    struct test_server s;
+    if (harness_start(&s, NULL) != 0) {
+        ok(0, "sluice starts");
+        return;
+    }
+    redisContext *c = harness_connect(&s);
+    int port = harness_free_port();
+    char portbuf[16];
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    const char *base[] = {"redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                          "--dir", s.dir, "--dbfilename", "redis.rdb", NULL};
+    pid_t rpid = harness_spawn(base, NULL, HARNESS_QUIET_STDIN | HARNESS_QUIET_STDOUT);
+    redisContext *r = NULL;
+    for (int i = 0; i < 200 && rpid > 0; i++) {
+        r = redisConnect("127.0.0.1", port);
+        if (r && !r->err && cmd_is(r, "PONG", "PING"))
+            break;
+        if (r)
+            redisFree(r);
+        r = NULL;
+        harness_sleep_ms(25);
+    }
+    if (!r) {
+        ok(0, "redis-server starts");
+        goto out;
+    }
+    struct src a = make_src(c, "k:idmp");
+    run_quiet(c, "XADD k:plain 5-1 f v");
+    char *range = harness_cmd(c, "XRANGE k:idmp - +");
+    redisReply *pi = dump_of(c, "k:idmp"), *pp = dump_of(c, "k:plain");
+    for (int variant = 0; variant < 2 && pi && pp; variant++) {
+        const char *mode = variant ? "yes" : "no";
+        char cfg[64];
+        snprintf(cfg, sizeof(cfg), "CONFIG SET sanitize-dump-payload %s", mode);
+        cmd_is(r, "OK", cfg);
+        cmd_is(r, "OK", "FLUSHALL");
+        ok(restore_ok(r, "k:idmp", pi), "redis-server 7.0 (sanitize %s) RESTOREs a stream payload with IDMP state",
+           mode);
+        char *theirs = harness_cmd(r, "XRANGE k:idmp - +");
+        ok(strcmp(theirs, range) == 0, "... with the same entries (%s)", theirs);
+        free(theirs);
+        ok(restore_ok(r, "k:plain", pp), "redis-server 7.0 (sanitize %s) RESTOREs a plain stream payload", mode);
+    }
+    /* without dedup state the payload is Redis's own bytes */
+    redisReply *rp = dump_of(r, "k:plain");
+    ok(pp && rp && pp->len == rp->len && memcmp(pp->str, rp->str, pp->len) == 0,
+       "DUMP of a stream without IDMP state: byte-identical to redis-server 7.0's");
+    /* Redis's DUMP of the restored key comes back without the state */
+    redisReply *back = dump_of(r, "k:idmp");
+    ok(back && restore_ok(c, "k:fromredis", back), "Sluice RESTOREs redis-server's DUMP of that stream");
+    char *info = harness_cmd(c, "XINFO STREAM k:fromredis");
+    ok(strstr(info, "idmp-duration") == NULL && xlen(c, "k:fromredis") == 2,
+       "... a stream with its entries and no dedup state (Redis 7.0 has none to keep)");
+    free(info);
+    if (rp)
+        freeReplyObject(rp);
+    if (back)
+        freeReplyObject(back);
+    if (pi)
+        freeReplyObject(pi);
+    if (pp)
+        freeReplyObject(pp);
+    free(range);
+    free_src(&a);
+    redisFree(r);
+out:
+    if (rpid > 0) {
+        kill(rpid, SIGTERM);
+        waitpid(rpid, NULL, 0);
+    }
+    redisFree(c);
+    harness_stop(&s);
+}
+
 int main(void)
 {
+    test_redis_interchange();
     test_keyspace_and_rdb();
     test_aof();
     return tap_done();
