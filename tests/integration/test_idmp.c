@@ -3,7 +3,7 @@
  *
  * For each path a stream leaves by - DUMP/RESTORE, COPY, RENAME, MOVE,
  * SWAPDB, DEBUG RELOAD, SAVE + a real restart, an AOF restart, and
- * BGREWRITEAOF + restart - a fresh stream is made with one IDMP entry and
+ * BGREWRITEAOF + restart (with and without the RDB preamble) - a fresh stream is made with one IDMP entry and
  * one IDMPAUTO entry, its XINFO STREAM is recorded, the stream is moved,
  * and then on the destination:
  *   - XINFO STREAM (idempotency fields included) is what it was;
@@ -126,15 +126,20 @@ static int restart(struct test_server *s, redisContext **c, const char *const *a
     int n = 0;
     for (; args[n]; n++)
         extra[n] = args[n];
+    char log[300];
+    snprintf(log, sizeof(log), "%s/server.log", dir);
     extra[n++] = "--dir";
     extra[n++] = dir;
+    extra[n++] = "--logfile"; /* the log stays in the data dir too */
+    extra[n++] = log;
     extra[n] = NULL;
     struct test_server t;
     int rc = harness_start(&t, extra);
     /* the new server's own temp dir is unused: keep the data dir's name so
      * harness_stop() cleans it, and remove the empty one */
     if (rc == 0) {
-        rmdir(t.dir);
+        if (rmdir(t.dir) != 0)
+            tap_diag("could not remove the unused %s", t.dir);
         snprintf(t.dir, sizeof(t.dir), "%s", dir);
         snprintf(t.logpath, sizeof(t.logpath), "%s/server.log", dir);
     }
@@ -232,9 +237,15 @@ static int wait_rewrite(redisContext *c)
     return -1;
 }
 
-static void test_aof(void)
+/* preamble: aof-use-rdb-preamble.  With it the rewrite's base is an RDB
+ * (the sluice-idmp AUX field); without it, commands (XCFGSET and
+ * XIDMPRECORD): both must carry the state. */
+static void test_aof(const char *preamble)
 {
-    const char *args[] = {"--save", "", "--appendonly", "yes", NULL};
+    const char *args[] = {"--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble, NULL};
+    char p_aof[64], p_rw[64];
+    snprintf(p_aof, sizeof(p_aof), "AOF restart (preamble %s)", preamble);
+    snprintf(p_rw, sizeof(p_rw), "BGREWRITEAOF + restart (preamble %s)", preamble);
     struct test_server s;
     if (harness_start(&s, args) != 0) {
         ok(0, "sluice starts with appendonly yes");
@@ -248,7 +259,7 @@ static void test_aof(void)
         harness_stop(&s);
         return;
     }
-    check_dest(c, "k:aof", &a, "AOF restart");
+    check_dest(c, "k:aof", &a, p_aof);
     free_src(&a);
 
     /* the rewritten AOF: the state must be in the new base (nothing is
@@ -259,7 +270,7 @@ static void test_aof(void)
     if (restart(&s, &c, args) != 0) {
         ok(0, "sluice restarts on its rewritten AOF");
     } else {
-        check_dest(c, "k:rewrite", &w, "BGREWRITEAOF + restart");
+        check_dest(c, "k:rewrite", &w, p_rw);
     }
     free_src(&w);
     if (c)
@@ -377,6 +388,7 @@ int main(void)
 {
     test_redis_interchange();
     test_keyspace_and_rdb();
-    test_aof();
+    test_aof("yes");
+    test_aof("no");
     return tap_done();
 }
