@@ -763,6 +763,21 @@ sstr rdb_dump_payload(const struct value *v, const struct rdb_save_opts *o)
         rio_release(&r);
         return NULL;
     }
+    /* A stream's idempotency state rides after the value as an extension
+     * (see rdb_stream.c): the tag RDB_AUX_IDMP, then the blob.  Redis 7.0's
+     * RESTORE reads the value and ignores what follows it, so it accepts
+     * the payload (without the state); a stream without the state gets no
+     * extension and stays byte-identical to Redis 7.0's DUMP. */
+    sstr idmp = v->type == OBJ_STREAM ? rdb_stream_idmp_blob(0, "", 0, v) : NULL;
+    if (idmp) {
+        int rc = rdb_save_raw_string(&r, RDB_AUX_IDMP, strlen(RDB_AUX_IDMP), 0) ||
+                 rdb_save_raw_string(&r, idmp, sstr_len(idmp), 0);
+        sstr_free(idmp);
+        if (rc) {
+            rio_release(&r);
+            return NULL;
+        }
+    }
     unsigned char footer[10];
     footer[0] = RDB_VERSION & 0xff;
     footer[1] = (RDB_VERSION >> 8) & 0xff;
@@ -791,6 +806,32 @@ int rdb_verify_payload(const void *p, size_t len)
     return crc == stored ? 0 : -1;
 }
 
+/* The idempotency extension after a stream in a DUMP payload: exactly
+ * the tag and one blob, else the payload is refused (a Sluice payload whose
+ * state can't be read must not restore a stream that forgets it). */
+static int load_idmp_extension(struct rdb_loader *l, rio *r, struct value *v)
+{
+    sstr tag = rdb_load_string(l, "the idempotency extension tag");
+    if (!tag)
+        return -1;
+    int known = sstr_len(tag) == strlen(RDB_AUX_IDMP) && memcmp(tag, RDB_AUX_IDMP, sstr_len(tag)) == 0;
+    sstr_free(tag);
+    if (!known)
+        return rdb_fail(l, "unknown data after the stream value"), -1;
+    sstr blob = rdb_load_string(l, "the idempotency state");
+    if (!blob)
+        return -1;
+    sstr err = NULL;
+    int rc = rdb_stream_idmp_apply(v, blob, sstr_len(blob), &err);
+    sstr_free(blob);
+    if (rc == 0 && rio_remaining(r) != 0)
+        rc = -1, err = sstr_from("trailing bytes after the idempotency state");
+    if (rc != 0)
+        rdb_fail(l, "%s", err ? err : "bad idempotency state");
+    sstr_free(err);
+    return rc;
+}
+
 struct value *rdb_load_payload(const void *p, size_t len, const struct rdb_load_opts *o, sstr *err)
 {
     rio r;
@@ -810,6 +851,10 @@ struct value *rdb_load_payload(const void *p, size_t len, const struct rdb_load_
         v = rdb_load_value(&l, type);
         if (!v && !l.err)
             rdb_fail(&l, "empty value");
+        if (v && v->type == OBJ_STREAM && rio_remaining(&r) > 0 && load_idmp_extension(&l, &r, v) != 0) {
+            value_free(v);
+            v = NULL;
+        }
     }
     if (!v && err)
         *err = sstr_dup(l.err ? l.err : "bad payload");
