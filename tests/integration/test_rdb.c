@@ -591,7 +591,12 @@ static void test_bgsave(void)
     /* while it runs (if it finished meanwhile, the replies can't be checked) */
     char *r1 = cmd(c, "BGSAVE"), *r2 = cmd(c, "BGSAVE SCHEDULE"), *r3 = cmd(c, "SAVE");
     if (proc_child_of(s.pid)) {
-        is_str(r1, "ERR Background save already in progress", "BGSAVE while one runs");
+        /* if the first BGSAVE ended just before r1, r1 started a second
+         * one: r2 and r3 are then checked against that one */
+        if (!strcmp(r1, "Background saving started"))
+            tap_skip("the first BGSAVE ended just before the second: BGSAVE while one runs not checked");
+        else
+            is_str(r1, "ERR Background save already in progress", "BGSAVE while one runs");
         is_str(r2, "ERR Background save already in progress", "BGSAVE SCHEDULE while one runs");
         is_str(r3, "ERR Background save already in progress", "SAVE while a BGSAVE runs");
     } else {
@@ -690,8 +695,10 @@ static void test_save_points(void)
     redisFree(c);
     proc_kill9(&s);
     /* without save points nothing is saved automatically */
-    if (proc_start_sluice(&s, dir, NULL) != 0)
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
+        ok(0, "sluice starts without save points");
         return;
+    }
     c = proc_conn(&s);
     last = cmd_int(c, "LASTSAVE");
     for (int i = 0; i < 10; i++)
