@@ -14,7 +14,8 @@
  * Environment:
  *   SLUICE_SERVER         server under test   (default: server/sluice-server)
  *   REDIS_SERVER          reference server    (default: /usr/bin/redis-server)
- *   SLUICE_REQUIRE_REDIS  if "1", a missing redis-server is an error; otherwise
+ *   SLUICE_REQUIRE_REDIS  if "1" (or SLUICE_REQUIRE is all or names redis), a
+ *                         missing redis-server is an error; otherwise
  *                         it prints "1..0 # SKIP redis-server not found"
  *   SLUICE_DIFF_TIMEOUT   per-reply timeout in ms (default 5000; see :timeout)
  *   SLUICE_DIFF_RAW_WAIT  quiet time in ms that ends a :raw read (default 150)
@@ -965,6 +966,23 @@ static void run_file(const char *path)
     args_free(&x.server_args);
 }
 
+/* Whether the environment requires redis-server (then a missing one is a
+ * failure, not a skip): SLUICE_REQUIRE_REDIS=1, or SLUICE_REQUIRE "all" or
+ * a comma-separated list naming "redis", as tests/tap.h reads it. */
+static int redis_required(void)
+{
+    if (env_true("SLUICE_REQUIRE_REDIS")) return 1;
+    const char *req = getenv("SLUICE_REQUIRE");
+    if (!req) return 0;
+    for (const char *p = req; *p;) {
+        size_t len = strcspn(p, ",");
+        if ((len == 3 && !strncmp(p, "all", 3)) || (len == 5 && !strncmp(p, "redis", 5))) return 1;
+        p += len;
+        if (*p) p++;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -981,8 +999,8 @@ int main(int argc, char **argv)
     keep_dirs = env_true("SLUICE_DIFF_KEEP");
 
     if (access(srv[1].path, X_OK) != 0) {
-        if (env_true("SLUICE_REQUIRE_REDIS")) {
-            printf("Bail out! redis-server not found at %s (SLUICE_REQUIRE_REDIS=1)\n",
+        if (redis_required()) {
+            printf("Bail out! redis-server not found at %s (required: SLUICE_REQUIRE names redis)\n",
                    srv[1].path);
             return 1;
         }

@@ -591,11 +591,16 @@ static void test_bgsave(void)
     /* while it runs (if it finished meanwhile, the replies can't be checked) */
     char *r1 = cmd(c, "BGSAVE"), *r2 = cmd(c, "BGSAVE SCHEDULE"), *r3 = cmd(c, "SAVE");
     if (proc_child_of(s.pid)) {
-        is_str(r1, "ERR Background save already in progress", "BGSAVE while one runs");
+        /* if the first BGSAVE ended just before r1, r1 started a second
+         * one: r2 and r3 are then checked against that one */
+        if (!strcmp(r1, "Background saving started"))
+            tap_skip("the first BGSAVE ended just before the second: BGSAVE while one runs not checked");
+        else
+            is_str(r1, "ERR Background save already in progress", "BGSAVE while one runs");
         is_str(r2, "ERR Background save already in progress", "BGSAVE SCHEDULE while one runs");
         is_str(r3, "ERR Background save already in progress", "SAVE while a BGSAVE runs");
     } else {
-        ok(1, "# SKIP the BGSAVE ended before the in-progress errors could be checked");
+        tap_skip("the BGSAVE ended before the in-progress errors could be checked");
     }
     free(r1);
     free(r2);
@@ -690,8 +695,10 @@ static void test_save_points(void)
     redisFree(c);
     proc_kill9(&s);
     /* without save points nothing is saved automatically */
-    if (proc_start_sluice(&s, dir, NULL) != 0)
+    if (proc_start_sluice(&s, dir, NULL) != 0) {
+        ok(0, "sluice starts without save points");
         return;
+    }
     c = proc_conn(&s);
     last = cmd_int(c, "LASTSAVE");
     for (int i = 0; i < 10; i++)
@@ -1138,7 +1145,7 @@ static void test_bgsave_error(const char *redis)
         free(as_sluice);
         free(rt.p);
     } else {
-        ok(!getenv("SLUICE_REQUIRE_REDIS"), "# SKIP MISCONF transcript vs Redis: redis-server not installed");
+        tap_skip_dep("redis", "MISCONF transcript vs Redis: redis-server not installed");
     }
     free(t.p);
 }
@@ -1216,8 +1223,11 @@ static void test_idmp(const char *redis)
     free(id2);
     redisFree(c);
     proc_kill9(&s);
-    if (!redis)
+    if (!redis) {
+        tap_skip_dep("redis", "redis-check-rdb and redis-server on a file with the sluice-idmp AUX field: "
+                              "redis-server not installed");
         return;
+    }
     snprintf(from, sizeof(from), "%s/dump.rdb", dir);
     char check[700];
     snprintf(check, sizeof(check), "redis-check-rdb '%s' 2>&1", from);
@@ -1350,6 +1360,20 @@ static void test_redis_to_sluice(const char *redis)
     }
 }
 
+/* CRC-64/Jones as DUMP payloads carry it (reflected, polynomial
+ * 0xad93d23594c935a9, init 0), bit by bit: the test's own oracle, not the
+ * server's table-driven code.  crc64_jones("123456789") == 0xe9c6d914c4b8d9ca. */
+static uint64_t crc64_jones(const unsigned char *p, size_t n)
+{
+    uint64_t crc = 0;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ ((crc & 1) ? 0x95ac9329ac4bc9b5ULL : 0);
+    }
+    return crc;
+}
+
 static void test_dump_restore(const char *redis)
 {
     char dir[300], rdir[300];
@@ -1424,9 +1448,28 @@ static void test_dump_restore(const char *redis)
     run(rc, "HSET h f v");
     p = redisCommand(rc, "DUMP h");
     CHECK_CMD(sc, "ERR Bad data format", "RESTORE h 0 %b", p->str, p->len);
+    /* a payload with a good checksum over garbage: Redis's version footer
+     * (taken from its DUMP) and a valid CRC-64, over a body that is no
+     * object.  Both servers refuse it with the same error and create
+     * nothing. */
+    {
+        unsigned char g[64];
+        const char body[] = "\xfe\x7fgarbage that is no serialized object\x01\x02";
+        size_t bl = sizeof(body) - 1;
+        memcpy(g, body, bl);
+        memcpy(g + bl, p->str + p->len - 10, 2); /* the RDB version, little-endian */
+        uint64_t crc = crc64_jones(g, bl + 2);
+        for (int i = 0; i < 8; i++)
+            g[bl + 2 + i] = (unsigned char)(crc >> (8 * i));
+        size_t gl = bl + 10;
+        CHECK_CMD(rc, "ERR Bad data format", "RESTORE garbage 0 %b", g, gl);
+        CHECK_CMD(sc, "ERR Bad data format", "RESTORE garbage 0 %b", g, gl);
+        CHECK_CMD(rc, "0", "EXISTS garbage");
+        CHECK_CMD(sc, "0", "EXISTS garbage");
+        g[0] ^= 1; /* the same bytes with a wrong checksum: the other error */
+        CHECK_CMD(sc, "ERR DUMP payload version or checksum are wrong", "RESTORE garbage 0 %b", g, gl);
+    }
     freeReplyObject(p);
-    /* a payload with a good checksum over garbage */
-    CHECK_CMD(sc, "nil", "DUMP nosuchkey");
     redisFree(sc);
     redisFree(rc);
     proc_kill9(&s);
@@ -1436,7 +1479,7 @@ static void test_dump_restore(const char *redis)
 static void test_loading(void)
 {
     if (getenv("SLUICE_SKIP_SLOW")) {
-        ok(1, "# SKIP the 2M-key loading test (SLUICE_SKIP_SLOW)");
+        tap_skip("the 2M-key loading test (SLUICE_SKIP_SLOW)");
         return;
     }
     char dir[300];
@@ -1513,7 +1556,7 @@ int main(void)
         test_redis_to_sluice(redis);
         test_dump_restore(redis);
     } else {
-        ok(!getenv("SLUICE_REQUIRE_REDIS"), "# SKIP interchange: redis-server not installed");
+        tap_skip_dep("redis", "interchange: redis-server not installed");
     }
     test_loading();
     return tap_done();

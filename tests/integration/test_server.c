@@ -432,8 +432,14 @@ static void test_cluster_slots(void)
     char *count = harness_cmd(c, "CLUSTER COUNTKEYSINSLOT %s", slot);
     is_str(count, "3", "COUNTKEYSINSLOT counts the keys of a hash tag's slot");
     char *keys = harness_cmd(c, "CLUSTER GETKEYSINSLOT %s 2", slot);
-    ok(strlen(keys) > 0 && strchr(keys, ',') != NULL && strstr(keys, "{t}") != NULL,
-       "GETKEYSINSLOT returns at most the asked count (%s)", keys);
+    /* three keys in the slot, two asked: exactly two of them, no more */
+    ok((!strcmp(keys, "{t}a,{t}b") || !strcmp(keys, "{t}a,{t}c") || !strcmp(keys, "{t}b,{t}a") ||
+        !strcmp(keys, "{t}b,{t}c") || !strcmp(keys, "{t}c,{t}a") || !strcmp(keys, "{t}c,{t}b")),
+       "GETKEYSINSLOT returns at most the asked count: 2 of the slot's 3 keys (%s)", keys);
+    char *all = harness_cmd(c, "CLUSTER GETKEYSINSLOT %s 10", slot);
+    ok(strlen(all) == strlen("{t}a,{t}b,{t}c") && strstr(all, "{t}a") && strstr(all, "{t}b") && strstr(all, "{t}c"),
+       "GETKEYSINSLOT with a count above the slot's keys returns all 3 (%s)", all);
+    free(all);
     free(slot);
     free(count);
     free(keys);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -117,6 +118,24 @@ static unsigned current_arena(void)
     return a;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* Whether this kernel supports MADV_POPULATE_WRITE, asked directly on a
+ * scratch mapping: the helper's "populated nothing" is then a failure,
+ * not a kernel that cannot populate. */
+static int kernel_populates(void)
+{
+    size_t len = 2 * 4096;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return 0;
+    int r = madvise(m, len, MADV_POPULATE_WRITE);
+    munmap(m, len);
+    return r == 0;
+}
+
 static void test_loader_takes_no_faults(void)
 {
     enum { N = 1024 }; /* 8 MB = 2048 pages */
@@ -140,10 +159,10 @@ static void test_loader_takes_no_faults(void)
     size_t populated = wait_populated(base, (size_t)N * BLOCK);
     long faults = faults_touching(blocks, N);
     mem_prefault_end();
-    if (populated == 0) {
+    if (!kernel_populates()) {
         /* a kernel before 5.14 refuses MADV_POPULATE_WRITE: nothing to measure */
-        tap_diag("the kernel does not populate (no MADV_POPULATE_WRITE); fault counts not checked");
-        ok(faults >= 0, "data intact without populating");
+        tap_skip("the kernel refuses MADV_POPULATE_WRITE (before 5.14): prefault and fault counts not checked");
+        tap_skip("the kernel refuses MADV_POPULATE_WRITE: the loader's faults not checked");
     } else {
         ok(populated >= (size_t)N * BLOCK, "the helper populated the loader's %zu bytes (%zu)", (size_t)N * BLOCK,
            populated);
@@ -168,6 +187,11 @@ static void test_window_bounds_residency(void)
     sleep_ms(50);
     populated = mem_prefault_populated() - base;
     mem_prefault_end();
+    if (!kernel_populates())
+        tap_skip("the kernel refuses MADV_POPULATE_WRITE: the window bound not checked");
+    else
+        ok(populated > 0, "the helper populates within the window (%zu bytes), so the bound below means something",
+           populated);
     ok(populated <= 20 * MB, "a range the loader does not grow into is populated only within the window (%zu MB)",
        populated / MB);
 }
