@@ -8,7 +8,12 @@
  *  - a failed AOF write stops writes with -MISCONF (PING too), reads go
  *    on, and writes resume once the write succeeds again: the AOF
  *    directory is a tiny tmpfs mounted by the test (root only) that a
- *    ballast file fills up and whose removal frees it.
+ *    ballast file fills up and whose removal frees it;
+ *  - appendfsync always, under strace with the written bytes: each reply
+ *    leaves only after the AOF write holding its own command's record and
+ *    an fdatasync after that write (XADDs with explicit IDs, unique over
+ *    all clients, make each reply name its command), and group commit
+ *    needs far fewer fdatasyncs than writes (one per write could not).
  *
  * Each server runs on a directory of its own (proc.h).
  */
@@ -18,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -266,10 +273,140 @@ static void test_misconf_after_failed_write(void)
     umount2(adir, MNT_DETACH);
 }
 
+/* ---- replies after the fsync of their own record -------------------------- */
+
+#define PIPE_CLIENTS 4
+#define PIPE_DEPTH 100
+#define MAX_ID (PIPE_CLIENTS * 1000 + PIPE_DEPTH + 1)
+
+/* The IDs "<n>-1" in one strace line (as written: "\r\n" escaped). */
+static int ids_in(const char *line, int *out, int max)
+{
+    int n = 0;
+    for (const char *p = line; (p = strstr(p, "-1\\r\\n")) != NULL && n < max; p += 5) {
+        const char *q = p;
+        while (q > line && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        if (q < p && (q == line || q[-1] == 'n' /* after "\r\n" */)) {
+            int v = atoi(q);
+            if (v > 0 && v < MAX_ID)
+                out[n++] = v;
+        }
+    }
+    return n;
+}
+
+static void test_reply_after_own_fsync(void)
+{
+    if (access("/usr/bin/strace", X_OK) != 0) {
+        tap_skip_dep("strace", "strace not installed: reply/fsync order not traced");
+        return;
+    }
+    char dir[400], trace[600], log[600], portbuf[16];
+    proc_make_dir(dir, sizeof(dir), "strace-own");
+    snprintf(trace, sizeof(trace), "%s/trace", dir);
+    snprintf(log, sizeof(log), "%s/sluice.log", dir);
+    int port = harness_free_port();
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    const char *base[] = {"strace", "-f", "-y", "-s", "65536", "-e", "trace=write,writev,sendto,sendmsg,fdatasync,fsync",
+                          "-o", trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1", "--dir", dir,
+                          "--logfile", log, "--appendonly", "yes", "--appendfsync", "always", "--save", "", NULL};
+    pid_t st = harness_spawn(base, NULL, HARNESS_QUIET_STDIN | HARNESS_QUIET_STDOUT | HARNESS_QUIET_STDERR);
+    proc_track(st);
+    struct proc s = {.pid = 0, .port = port};
+    redisContext *cs[PIPE_CLIENTS];
+    int up = 0;
+    for (long long dl = harness_now_ms() + 30000; !up && harness_now_ms() < dl; harness_sleep_ms(50)) {
+        redisContext *c = proc_conn(&s);
+        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
+        up = r && r->type == REDIS_REPLY_STATUS;
+        if (r)
+            freeReplyObject(r);
+        if (c)
+            redisFree(c);
+    }
+    if (!up) {
+        tap_skip_dep("strace", "the server does not start under strace (ptrace not permitted?)");
+        kill(st, SIGKILL);
+        waitpid(st, NULL, 0);
+        proc_untrack(st);
+        return;
+    }
+    for (int k = 0; k < PIPE_CLIENTS; k++)
+        cs[k] = proc_conn(&s);
+    for (int k = 0; k < PIPE_CLIENTS; k++)
+        for (int i = 0; i < PIPE_DEPTH; i++)
+            redisAppendCommand(cs[k], "XADD s%d %d-1 f v", k, (k + 1) * 1000 + i);
+    int replied = 0;
+    for (int k = 0; k < PIPE_CLIENTS; k++) {
+        for (int i = 0; i < PIPE_DEPTH; i++) {
+            redisReply *r;
+            if (redisGetReply(cs[k], (void **)&r) == REDIS_OK) {
+                replied += r->type == REDIS_REPLY_STRING;
+                freeReplyObject(r);
+            }
+        }
+        redisFree(cs[k]);
+    }
+    pid_t server = proc_child_of(st);
+    if (server > 0)
+        kill(server, SIGTERM);
+    waitpid(st, NULL, 0);
+    proc_untrack(st);
+    is_int(replied, PIPE_CLIENTS * PIPE_DEPTH, "strace: every pipelined XADD got its ID back");
+
+    /* state of each ID: 0 unseen, 1 in an AOF write, 2 fdatasynced after it */
+    static unsigned char state[MAX_ID];
+    memset(state, 0, sizeof(state));
+    FILE *fp = fopen(trace, "r");
+    long aof_writes = 0, fsyncs = 0, replies_checked = 0, early = 0;
+    int ids[4096];
+    size_t cap = 1 << 20;
+    char *line = malloc(cap);
+    while (fp && fgets(line, (int)cap, fp)) {
+        int is_aof = strstr(line, "incr.aof>") != NULL;
+        int is_sock = strstr(line, "<TCP") != NULL || strstr(line, "<socket:[") != NULL;
+        int is_write = strstr(line, " write(") || strstr(line, " writev(") || strstr(line, " sendto(") ||
+                       strstr(line, " sendmsg(");
+        int is_sync = strstr(line, " fdatasync(") || strstr(line, " fsync(");
+        if (is_aof && is_write) {
+            aof_writes++;
+            int n = ids_in(line, ids, 4096);
+            for (int i = 0; i < n; i++)
+                state[ids[i]] = 1;
+        } else if (is_aof && is_sync) {
+            fsyncs++;
+            for (int i = 0; i < MAX_ID; i++)
+                if (state[i] == 1)
+                    state[i] = 2;
+        } else if (is_sock && is_write) {
+            int n = ids_in(line, ids, 4096);
+            for (int i = 0; i < n; i++) {
+                replies_checked++;
+                if (state[ids[i]] != 2) {
+                    if (!early)
+                        tap_diag("reply %d-1 left with its record %s", ids[i],
+                                 state[ids[i]] ? "written but not fdatasynced" : "not written");
+                    early++;
+                }
+            }
+        }
+    }
+    free(line);
+    if (fp)
+        fclose(fp);
+    is_int(replies_checked, PIPE_CLIENTS * PIPE_DEPTH, "strace: every reply's ID found in a socket write");
+    is_int(early, 0, "strace: each reply left after the AOF write of its own record and an fdatasync after it");
+    ok(aof_writes > 0 && fsyncs > 0 && fsyncs * 4 <= PIPE_CLIENTS * PIPE_DEPTH,
+       "group commit: %ld fdatasyncs (%ld AOF writes) for %d pipelined writes, where one per write makes %d",
+       fsyncs, aof_writes, PIPE_CLIENTS * PIPE_DEPTH, PIPE_CLIENTS * PIPE_DEPTH);
+}
+
 int main(void)
 {
     proc_init("aofclaims");
     test_blocking_pops_recorded();
     test_misconf_after_failed_write();
+    test_reply_after_own_fsync();
     return tap_done();
 }
