@@ -9,6 +9,10 @@
  *    on, and writes resume once the write succeeds again: the AOF
  *    directory is a tiny tmpfs mounted by the test (root only) that a
  *    ballast file fills up and whose removal frees it;
+ *  - everysec on a stalled disk (DEBUG AOF-FSYNC-STALL, a Sluice-only hook
+ *    that slows the next background fsync): while that fsync runs, new
+ *    writes stay in the buffer for up to 2 s, then are written anyway and
+ *    counted in aof_delayed_fsync, Redis's rule;
  *  - appendfsync always, under strace with the written bytes: each reply
  *    leaves only after the AOF write holding its own command's record and
  *    an fdatasync after that write (XADDs with explicit IDs, unique over
@@ -273,6 +277,87 @@ static void test_misconf_after_failed_write(void)
     umount2(adir, MNT_DETACH);
 }
 
+/* ---- everysec: writes postponed behind a stalled fsync -------------------- */
+
+static long long info_ll(redisContext *c, const char *field)
+{
+    redisReply *r = redisCommand(c, "INFO persistence");
+    long long v = -1;
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\r\n%s:", field);
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(r->str, pat);
+        if (p)
+            v = atoll(p + strlen(pat));
+    }
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void test_everysec_postpones(void)
+{
+    char dir[400], incr[600];
+    proc_make_dir(dir, sizeof(dir), "everysec");
+    snprintf(incr, sizeof(incr), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
+    static const char *const everysec[] = {"--appendonly", "yes", "--appendfsync", "everysec", NULL};
+    struct proc s;
+    if (proc_start_sluice(&s, dir, everysec) != 0) {
+        ok(0, "everysec: server starts");
+        return;
+    }
+    redisContext *c = proc_conn(&s);
+    char *r = reply_text(c, "DEBUG AOF-FSYNC-STALL 6000");
+    is_str(r, "OK", "everysec: DEBUG AOF-FSYNC-STALL (Sluice only) arms a stalled fsync");
+    free(r);
+    /* writes until the once-a-second fsync starts and hangs */
+    long long pending = 0;
+    for (int i = 0; i < 300 && pending < 1; i++) {
+        redisReply *rr = redisCommand(c, "SET warm %d", i);
+        freeReplyObject(rr);
+        harness_sleep_ms(10);
+        pending = info_ll(c, "aof_pending_bio_fsync");
+    }
+    is_int(pending, 1, "everysec: a background fsync is running (stalled)");
+    long long size0 = file_size(incr);
+    long long t0 = harness_now_ms();
+    r = reply_text(c, "SET postponed yes");
+    long long reply_ms = harness_now_ms() - t0;
+    is_str(r, "OK", "everysec: a write during the stalled fsync is answered");
+    free(r);
+    ok(reply_ms < 500, "everysec: at once (%lld ms): replies do not wait for the disk", reply_ms);
+    harness_sleep_ms(1000);
+    is_int(file_size(incr), size0, "everysec: 1 s later the write is still postponed (not in the file)");
+    is_int(info_ll(c, "aof_delayed_fsync"), 0, "everysec: aof_delayed_fsync still 0");
+    long long grown_at = -1;
+    for (long long dl = t0 + 5000; harness_now_ms() < dl; harness_sleep_ms(20))
+        if (file_size(incr) > size0) {
+            grown_at = harness_now_ms() - t0;
+            break;
+        }
+    ok(grown_at >= 1000 && grown_at <= 3500,
+       "everysec: written anyway once postponed about 2 s (%lld ms after the write)", grown_at);
+    is_int(info_ll(c, "aof_delayed_fsync"), 1, "everysec: and counted in aof_delayed_fsync");
+    redisFree(c);
+    proc_stop(&s);
+    if (proc_start_sluice(&s, dir, everysec) == 0) {
+        c = proc_conn(&s);
+        r = reply_text(c, "GET postponed");
+        is_str(r, "yes", "everysec: the postponed write is in the AOF after a restart");
+        free(r);
+        redisFree(c);
+        proc_stop(&s);
+    } else {
+        ok(0, "everysec: restart");
+    }
+}
+
 /* ---- replies after the fsync of their own record -------------------------- */
 
 #define PIPE_CLIENTS 4
@@ -407,6 +492,7 @@ int main(void)
     proc_init("aofclaims");
     test_blocking_pops_recorded();
     test_misconf_after_failed_write();
+    test_everysec_postpones();
     test_reply_after_own_fsync();
     return tap_done();
 }
