@@ -43,6 +43,7 @@
 #include "config.h"
 #include "digest.h"
 #include "hooks.h"
+#include "introspection.h"
 #include "mem.h"
 #include "propagate.h"
 #include "server.h"
@@ -76,6 +77,9 @@ static pthread_cond_t bio_cv = PTHREAD_COND_INITIALIZER;
 static struct bio_job *bio_head, *bio_tail;
 static unsigned long long bio_fsync_pending; /* fsync jobs queued or running */
 static int bio_started;
+/* DEBUG AOF-FSYNC-STALL ms (Sluice only, for tests): the next background
+ * fsync sleeps this long first, as on a stalled disk */
+static int bio_stall_ms;
 
 static void *bio_main(void *arg)
 {
@@ -92,6 +96,9 @@ static void *bio_main(void *arg)
         /* the job stays at the head while it runs, so "pending" covers a
          * running fsync too (what aof_pending_bio_fsync reports) */
         if (j->kind == BIO_FSYNC || j->kind == BIO_FSYNC_CLOSE) {
+            int stall = __atomic_exchange_n(&bio_stall_ms, 0, __ATOMIC_SEQ_CST);
+            if (stall > 0)
+                usleep((useconds_t)stall * 1000);
             if (fdatasync(j->fd) == -1 && errno != EBADF && errno != EINVAL)
                 fprintf(stderr, "sluice: background AOF fsync: %s\n", strerror(errno));
         }
@@ -533,10 +540,30 @@ static void open_on_startup(void)
     aof.fsync_offset = aof.current_size;
 }
 
+/* DEBUG AOF-FSYNC-STALL <ms>: a Sluice-only test hook (Redis has no such
+ * subcommand) that makes the next background fsync take ms longer, so a
+ * test can watch everysec's postponement rule without a slow disk. */
+static void debug_aof_fsync_stall(struct client *c)
+{
+    long long ms;
+    if (!string2ll(c->argv[2].ptr, c->argv[2].len, &ms) || ms < 0 || ms > 60000) {
+        reply_error(c, "ERR stall must be 0..60000 milliseconds");
+        return;
+    }
+    __atomic_store_n(&bio_stall_ms, (int)ms, __ATOMIC_SEQ_CST);
+    reply_ok(c);
+}
+
 void aof_startup(void)
 {
+    static const char *const stall_help[] = {
+        "AOF-FSYNC-STALL <ms>",
+        "    Sluice only: the next background AOF fsync first sleeps <ms> (a stalled disk, for tests).",
+        NULL,
+    };
     aof.buf = sstr_empty(0);
     aof_register_debug();
+    debug_register_subcommand("aof-fsync-stall", 3, 3, debug_aof_fsync_stall, stall_help);
     digest_register_debug();
     load_manifest_or_exit();
     if (!srv.appendonly) {

@@ -526,6 +526,13 @@ static void lmove_generic(struct client *c, int wherefrom, int whereto)
     srv.dirty++;
     if (!strcmp(c->cmd->fullname, "blmove")) {
         struct arg argv[5] = {{"LMOVE", 5}, c->argv[1], c->argv[2], c->argv[3], c->argv[4]};
+        if (blocking_ready_key(c)) {
+            /* served after blocking, Redis 7.0 records the directions as
+             * its own shared "left"/"right", whatever case the client
+             * used (answered at once, the client's arguments) */
+            argv[3] = wherefrom == HEAD ? (struct arg){"left", 4} : (struct arg){"right", 5};
+            argv[4] = whereto == HEAD ? (struct arg){"left", 4} : (struct arg){"right", 5};
+        }
         propagate_rewrite(c, 5, argv);
     } else if (!strcmp(c->cmd->fullname, "brpoplpush")) {
         struct arg argv[3] = {{"RPOPLPUSH", 9}, c->argv[1], c->argv[2]};
