@@ -90,8 +90,7 @@ static void serve_clients_if_due(struct loader *L, long long file_off)
     L->last_events_ms = now;
     loading_progress(L->loaded_before + file_off);
     /* clients get -LOADING; INFO and the like answer */
-    event_base_loop(srv.base, EVLOOP_NONBLOCK);
-    flush_pending_writes();
+    server_process_events_while_blocked();
 }
 
 static struct command *lookup(int argc, const struct arg *argv)

@@ -507,9 +507,7 @@ static void load_progress(rio *r, void *priv)
         loading_progress(base + (long long)rio_tell(r));
     if (srv.current_client || !srv.base)
         return;
-    event_base_loop(srv.base, EVLOOP_NONBLOCK);
-    server_update_time();
-    flush_pending_writes();
+    server_process_events_while_blocked();
 }
 
 struct move_ctx {

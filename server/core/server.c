@@ -488,6 +488,15 @@ void server_start(void)
     server_log(LL_NOTICE, "Server initialized");
 }
 
+void server_process_events_while_blocked(void)
+{
+    for (int pass = 0; pass < 4; pass++) {
+        event_base_loop(srv.base, EVLOOP_NONBLOCK);
+        server_update_time();
+    }
+    flush_pending_writes();
+}
+
 void server_run(void)
 {
     for (;;) {

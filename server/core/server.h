@@ -279,6 +279,11 @@ void server_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), nor
 long long server_uptime_s(void);
 static inline long long server_mstime(void) { return srv.mstime_cached; }
 void server_update_time(void);
+/* Serve clients from inside a long operation (loading a file): up to four
+ * non-blocking passes of the loop, as Redis's processEventsWhileBlocked, so
+ * a connection accepted in one pass has its request read and answered in
+ * the next, then the replies are written. */
+void server_process_events_while_blocked(void);
 int server_prepare_shutdown(int flags);
 
 /* Startup, in main()'s order: server_init() (event loop, state),

@@ -663,7 +663,7 @@ static int start_traced(struct traced *t, const char *name, const char *const *e
     char portbuf[16], log[400];
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     snprintf(log, sizeof(log), "%s/sluice.log", dir);
-    const char *base[] = {"strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync",
+    const char *base[] = {"strace", "-f", "-y", "-ttt", "-s", "0", "-e", "trace=write,writev,fdatasync,fsync,wait4",
                           "-o", t->trace, harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1",
                           "--dir", dir, "--logfile", log, "--appendonly", "yes", "--appendfsync", "always",
                           "--save", "", "--enable-debug-command", "yes", NULL};
@@ -837,7 +837,11 @@ static void test_no_fsync_while_child(void)
             child = pid;
             child_start = ts;
         }
-        if (child && pid == child && strstr(line, "+++ exited"))
+        /* the end of the child's life for the server is when it reaps it:
+         * until then a child is active and writes stay unsynced (a write
+         * between the child's exit and the reap is not "after") */
+        const char *ret = strrchr(line, '=');
+        if (child && pid == t.server_pid && strstr(line, "wait4(") && ret && atol(ret + 1) == child)
             child_end = ts;
     }
     /* second pass: the server's AOF writes and fsyncs, inside and after */
