@@ -233,6 +233,14 @@ static ssize_t write_all(int fd, const char *p, size_t len)
     return total;
 }
 
+/* A failed write arms the core's write refusal hook (MISCONF), a good one
+ * disarms it. */
+static void set_last_write_ok(int ok)
+{
+    aof.last_write_ok = ok;
+    hooks_arm_write_refusal(aof_write_error, !ok);
+}
+
 /* Redis's flushAppendOnlyFile: force skips the everysec postponing (used
  * before switching files and at shutdown). */
 void aof_flush(int force)
@@ -303,7 +311,7 @@ void aof_flush(int force)
                        "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
             exit(1);
         }
-        aof.last_write_ok = 0;
+        set_last_write_ok(0);
         if (n > 0) {
             aof.current_size += n;
             aof.last_incr_size += n;
@@ -313,7 +321,7 @@ void aof_flush(int force)
     }
     if (!aof.last_write_ok) {
         server_log(LL_WARNING, "AOF write error looks solved, Sluice can write again.");
-        aof.last_write_ok = 1;
+        set_last_write_ok(1);
     }
     aof.current_size += n;
     aof.last_incr_size += n;

@@ -72,6 +72,14 @@ static struct {
     long long keys_loaded, keys_expired;
 } rdb = {.child_pid = -1, .lastbgsave_ok = 1, .last_bgsave_time = -1};
 
+/* The BGSAVE outcome MISCONF reads: a failure arms the core's write
+ * refusal hook (hooks.h), a success disarms it. */
+static void set_lastbgsave_ok(int ok)
+{
+    rdb.lastbgsave_ok = ok;
+    hooks_arm_write_refusal(rdb_bgsave_error, !ok);
+}
+
 static void init_once(void);
 
 static sstr *err_target(sstr *err, sstr *local)
@@ -270,7 +278,7 @@ int rdb_save(const char *path, sstr *err)
     server_log(LL_NOTICE, "DB saved on disk");
     srv.dirty = 0;
     rdb.lastsave = time(NULL);
-    rdb.lastbgsave_ok = 1;
+    set_lastbgsave_ok(1);
 out:
     sstr_free(werr);
     sstr_free(tmp);
@@ -330,7 +338,7 @@ int rdb_bgsave(sstr *err)
         child_main(parent);
     if (pid == -1) {
         childinfo_fork_failed();
-        rdb.lastbgsave_ok = 0;
+        set_lastbgsave_ok(0);
         *e = sstr_catfmt(*e, "Can't save in background: fork: %s", strerror(errno));
         server_log(LL_WARNING, "%s", *e);
         sstr_free(local);
@@ -390,16 +398,16 @@ static void child_done(int exitcode, int bysignal)
         server_log(LL_NOTICE, "Background saving terminated with success");
         srv.dirty -= rdb.dirty_before_bgsave;
         rdb.lastsave = time(NULL);
-        rdb.lastbgsave_ok = 1;
+        set_lastbgsave_ok(1);
     } else if (!bysignal) {
         server_log(LL_WARNING, "Background saving error");
-        rdb.lastbgsave_ok = 0;
+        set_lastbgsave_ok(0);
     } else {
         server_log(LL_WARNING, "Background saving terminated by signal %d", bysignal);
         remove_temp_file(rdb.child_pid);
         /* SIGUSR1 is how we kill it on purpose: not an error */
         if (bysignal != SIGUSR1)
-            rdb.lastbgsave_ok = 0;
+            set_lastbgsave_ok(0);
     }
     rdb.child_pid = -1;
     rdb.last_bgsave_time = time(NULL) - rdb.child_start;

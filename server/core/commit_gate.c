@@ -17,8 +17,7 @@
 
 static const struct commit_condition *conditions[MAX_CONDITIONS];
 static int nconditions;
-static commit_pos position;
-static commit_pos durable = COMMIT_POS_MAX;
+struct commit_gate_marks commit_gate_marks_ = {0, COMMIT_POS_MAX};
 static struct list_head held = {{&held.n, &held.n}, 0};
 
 void commit_gate_register(const struct commit_condition *cond)
@@ -27,11 +26,6 @@ void commit_gate_register(const struct commit_condition *cond)
     conditions[nconditions++] = cond;
 }
 
-void commit_gate_next_batch(void) { position++; }
-
-commit_pos commit_gate_position(void) { return position; }
-
-int commit_gate_holds(const struct client *c) { return c->commit_tag > durable; }
 
 void commit_gate_hold(struct client *c)
 {
@@ -69,7 +63,7 @@ static void release_covered(void)
     list_for_each_safe(n, tmp, &held)
     {
         struct client *c = list_entry(n, struct client, pending_node);
-        if (c->commit_tag > durable)
+        if (commit_gate_holds(c))
             continue;
         list_del(&held, n);
         c->flags &= ~CLIENT_GATE_HELD;
@@ -80,7 +74,7 @@ static void release_covered(void)
 
 void commit_gate_update(void)
 {
-    durable = compute_durable();
+    commit_gate_marks_.durable = compute_durable();
     if (held.len)
         release_covered();
 }

@@ -53,10 +53,19 @@ void commit_gate_register(const struct commit_condition *cond);
 /* The propagation feed calls this before emitting a batch; the batch's
  * records carry the new position (commit_gate_position() while the feeds
  * run). */
-void commit_gate_next_batch(void);
+/* The gate's two hot numbers, read inline on every write command and
+ * every reply written (a call each was measurable in Ir per request);
+ * only commit_gate.c writes them. */
+struct commit_gate_marks {
+    commit_pos position; /* of the last batch emitted */
+    commit_pos durable;  /* min over the conditions, at the last advance/update */
+};
+extern struct commit_gate_marks commit_gate_marks_;
+
+static inline void commit_gate_next_batch(void) { commit_gate_marks_.position++; }
 
 /* The position of the last batch emitted. */
-commit_pos commit_gate_position(void);
+static inline commit_pos commit_gate_position(void) { return commit_gate_marks_.position; }
 
 /* The loop's point before replies are written (see above). */
 void commit_gate_advance(void);
@@ -66,7 +75,8 @@ void commit_gate_update(void);
 
 /* Whether the client's output must wait: the writes its replies depend on
  * are not durable yet.  networking.c asks before every write. */
-int commit_gate_holds(const struct client *c);
+static inline int commit_gate_holds_tag(commit_pos tag) { return tag > commit_gate_marks_.durable; }
+#define commit_gate_holds(c) commit_gate_holds_tag((c)->commit_tag)
 
 /* Park a client whose output is held (it must be on no pending list); it
  * returns to the pending writes when the durable position covers it. */

@@ -59,7 +59,8 @@ int hooks_run_shutdown(int shutdown_flags)
 
 void hooks_on_write_refusal(int order, write_refusal_fn *fn)
 {
-    assert(nrefusal < MAX_HOOKS);
+    assert(nrefusal < MAX_HOOKS && nrefusal < 32);
+    assert(hooks_refusals_armed_ == 0); /* bits follow the sorted slots: register before arming */
     int at = nrefusal;
     while (at > 0 && refusal_hooks[at - 1].order > order) {
         refusal_hooks[at] = refusal_hooks[at - 1];
@@ -68,6 +69,22 @@ void hooks_on_write_refusal(int order, write_refusal_fn *fn)
     refusal_hooks[at].order = order;
     refusal_hooks[at].fn = fn;
     nrefusal++;
+}
+
+unsigned hooks_refusals_armed_;
+
+void hooks_arm_write_refusal(write_refusal_fn *fn, int armed)
+{
+    for (int i = 0; i < nrefusal; i++) {
+        if (refusal_hooks[i].fn != fn)
+            continue;
+        if (armed)
+            hooks_refusals_armed_ |= 1u << i;
+        else
+            hooks_refusals_armed_ &= ~(1u << i);
+        return;
+    }
+    /* not registered (a unit test linking the module alone): nothing asks it */
 }
 
 int hooks_write_refused(sstr *msg)

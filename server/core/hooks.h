@@ -34,6 +34,13 @@ int hooks_run_shutdown(int shutdown_flags);
 typedef int write_refusal_fn(sstr *msg);
 void hooks_on_write_refusal(int order, write_refusal_fn *fn);
 int hooks_write_refused(sstr *msg);
+/* The hot path: every write command would ask every hook.  A hook can only
+ * refuse after its module saw a failure, so the module arms its hook when
+ * the failure happens and disarms it on recovery; the core asks the hooks
+ * only while one is armed (one load per write command when healthy). */
+void hooks_arm_write_refusal(write_refusal_fn *fn, int armed);
+extern unsigned hooks_refusals_armed_; /* bit per hook; written by hooks.c only */
+static inline int hooks_write_refusal_armed(void) { return hooks_refusals_armed_ != 0; }
 
 /* After FLUSHDB (dbid) or FLUSHALL (dbid -1) emptied the data, before the
  * reply: with save points set, FLUSHALL rewrites the snapshot at once. */

@@ -264,7 +264,7 @@ void process_command(struct client *c)
     }
     if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
          !strcmp(cmd->fullname, "ping")) &&
-        hooks_write_refused(NULL)) {
+        hooks_write_refusal_armed() && hooks_write_refused(NULL)) {
         /* the last BGSAVE or AOF write failed: accepting writes would lose them */
         sstr e = sstr_empty(64);
         hooks_write_refused(&e);
