@@ -75,6 +75,11 @@ struct bio_job {
 static pthread_mutex_t bio_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bio_cv = PTHREAD_COND_INITIALIZER;
 static struct bio_job *bio_head, *bio_tail;
+/* Finished jobs, freed by the main thread: the background thread never
+ * calls the allocator, so a fork() can never catch it holding an allocator
+ * lock (jemalloc and glibc lock around fork; ASan's allocator does not, and
+ * a rewrite child forked while this thread freed a job hung in free()). */
+static struct bio_job *bio_done;
 static unsigned long long bio_fsync_pending; /* fsync jobs queued or running */
 static int bio_started;
 /* DEBUG AOF-FSYNC-STALL ms (Sluice only, for tests): the next background
@@ -112,25 +117,46 @@ static void *bio_main(void *arg)
             bio_tail = NULL;
         if (j->kind == BIO_FSYNC || j->kind == BIO_FSYNC_CLOSE)
             bio_fsync_pending--;
-        free(j->path);
-        free(j);
+        j->next = bio_done;
+        bio_done = j;
     }
     return NULL;
 }
 
+static void bio_free_done(void)
+{
+    pthread_mutex_lock(&bio_mu);
+    struct bio_job *j = bio_done;
+    bio_done = NULL;
+    pthread_mutex_unlock(&bio_mu);
+    while (j) {
+        struct bio_job *next = j->next;
+        free(j->path);
+        free(j);
+        j = next;
+    }
+}
+
+/* At startup, so that the thread's own creation (which allocates) is long
+ * over when the first child is forked. */
+static void bio_start(void)
+{
+    if (bio_started)
+        return;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, bio_main, NULL) != 0)
+        server_panic("can't create the AOF background thread: %s", strerror(errno));
+    pthread_attr_destroy(&attr);
+    bio_started = 1;
+}
+
 static void bio_submit(enum bio_kind kind, int fd, const char *path)
 {
-    if (!bio_started) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, bio_main, NULL) != 0)
-            server_panic("can't create the AOF background thread: %s", strerror(errno));
-        pthread_attr_destroy(&attr);
-        bio_started = 1;
-    }
-    /* libc malloc: the job is freed by the other thread */
+    bio_start();
+    bio_free_done();
     struct bio_job *j = calloc(1, sizeof(*j));
     if (!j)
         server_panic("out of memory queueing an AOF background job");
@@ -570,6 +596,7 @@ void aof_startup(void)
         NULL,
     };
     aof.buf = sstr_empty(0);
+    bio_start();
     aof_register_debug();
     debug_register_subcommand("aof-fsync-stall", 3, 3, debug_aof_fsync_stall, stall_help);
     digest_register_debug();
@@ -725,6 +752,7 @@ void aof_start_scheduled_rewrite(void)
 
 void aof_cron(void)
 {
+    bio_free_done();
     static long long last_error_retry;
     if (srv.loading)
         return;
