@@ -85,6 +85,10 @@ static int bio_started;
 /* DEBUG AOF-FSYNC-STALL ms (Sluice only, for tests): the next background
  * fsync sleeps this long first, as on a stalled disk */
 static int bio_stall_ms;
+/* DEBUG AOF-WRITE-DEFER ms (Sluice only, for tests): until this time the
+ * loop's flush leaves the buffer unwritten, as a disk refusing writes would
+ * (EAGAIN), so the commit gate must hold the replies that depend on it */
+static long long write_defer_until_ms;
 
 static void *bio_main(void *arg)
 {
@@ -287,6 +291,8 @@ void aof_flush(int force)
             goto try_fsync;
         return;
     }
+    if (!force && write_defer_until_ms && mstime() < write_defer_until_ms)
+        return;
     if (srv.appendfsync == AOF_FSYNC_EVERYSEC)
         sync_in_progress = aof_bio_pending_fsync() != 0;
     if (srv.appendfsync == AOF_FSYNC_EVERYSEC && !force && sync_in_progress) {
@@ -588,6 +594,19 @@ static void debug_aof_fsync_stall(struct client *c)
     reply_ok(c);
 }
 
+/* DEBUG AOF-WRITE-DEFER <ms>: Sluice only, for tests of the commit gate:
+ * for ms the loop's flush does not write the AOF buffer. */
+static void debug_aof_write_defer(struct client *c)
+{
+    long long ms;
+    if (!string2ll(c->argv[2].ptr, c->argv[2].len, &ms) || ms < 0 || ms > 60000) {
+        reply_error(c, "ERR defer must be 0..60000 milliseconds");
+        return;
+    }
+    write_defer_until_ms = ms ? mstime() + ms : 0;
+    reply_ok(c);
+}
+
 void aof_startup(void)
 {
     static const char *const stall_help[] = {
@@ -595,10 +614,16 @@ void aof_startup(void)
         "    Sluice only: the next background AOF fsync first sleeps <ms> (a stalled disk, for tests).",
         NULL,
     };
+    static const char *const defer_help[] = {
+        "AOF-WRITE-DEFER <ms>",
+        "    Sluice only: for <ms> the AOF buffer is not written (a disk refusing writes, for tests).",
+        NULL,
+    };
     aof.buf = sstr_empty(0);
     bio_start();
     aof_register_debug();
     debug_register_subcommand("aof-fsync-stall", 3, 3, debug_aof_fsync_stall, stall_help);
+    debug_register_subcommand("aof-write-defer", 3, 3, debug_aof_write_defer, defer_help);
     digest_register_debug();
     load_manifest_or_exit();
     if (!srv.appendonly) {

@@ -358,6 +358,99 @@ static void test_everysec_postpones(void)
     }
 }
 
+/* ---- the commit gate holds what the AOF has not written -------------------- */
+
+/* Under always, the loop's flush normally writes and fsyncs before any
+ * reply leaves, so the gate's hold is seen only when the AOF cannot write
+ * at once (a short write, a disk refusing writes).  DEBUG AOF-WRITE-DEFER
+ * (Sluice only) makes the flush leave the buffer unwritten for a while:
+ * replies that depend on it must wait, a write's and a read's that may
+ * have seen it, and arrive only once the record is in the file. */
+static void test_gate_holds_unwritten(void)
+{
+    char dir[400], incr[600];
+    proc_make_dir(dir, sizeof(dir), "gate");
+    snprintf(incr, sizeof(incr), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
+    struct proc s;
+    if (proc_start_sluice(&s, dir, AOF_ALWAYS) != 0) {
+        ok(0, "gate: server starts");
+        return;
+    }
+    redisContext *writer = proc_conn(&s), *reader = proc_conn(&s);
+    char *r = reply_text(writer, "DEBUG AOF-WRITE-DEFER 600");
+    is_str(r, "OK", "gate: DEBUG AOF-WRITE-DEFER (Sluice only) defers the AOF's writes");
+    free(r);
+    long long t0 = harness_now_ms();
+    redisAppendCommand(writer, "SET gated-key gated-value");
+    int done = 0;
+    while (!done && redisBufferWrite(writer, &done) == REDIS_OK) {
+    }
+    harness_sleep_ms(100);
+    long long t1 = harness_now_ms();
+    r = reply_text(reader, "GET gated-key");
+    long long read_ms = harness_now_ms() - t1;
+    size_t len = 0;
+    char *aof_at_read = read_all(incr, &len);
+    int in_file_at_read = aof_at_read && memmem(aof_at_read, len, "gated-value", 11) != NULL;
+    free(aof_at_read);
+    is_str(r, "gated-value", "gate: a read during the hold sees the write");
+    free(r);
+    ok(read_ms >= 300, "gate: the read's reply is held too, it may have seen the write (%lld ms)", read_ms);
+    ok(in_file_at_read, "gate: when the read's reply arrived, the write was in the AOF file");
+    redisReply *w = NULL;
+    redisGetReply(writer, (void **)&w);
+    long long write_ms = harness_now_ms() - t0;
+    is_str(w && w->type == REDIS_REPLY_STATUS ? w->str : "(no status)", "OK", "gate: the write is answered");
+    if (w)
+        freeReplyObject(w);
+    ok(write_ms >= 400, "gate: its reply waited for the deferred AOF write (%lld ms of 600)", write_ms);
+    /* the EV_WRITE path: a client with a big reply still pending (its
+     * socket full) runs a write; when it reads again, the rest of its
+     * output, the write's reply included, waits for the deferred record */
+    char *blob = malloc(200001);
+    memset(blob, 'b', 200000);
+    blob[200000] = '\0';
+    for (int i = 0; i < 40; i++)
+        freeReplyObject(redisCommand(writer, "RPUSH big %s", blob));
+    free(blob);
+    redisAppendCommand(reader, "LRANGE big 0 -1");
+    done = 0;
+    while (!done && redisBufferWrite(reader, &done) == REDIS_OK) {
+    }
+    harness_sleep_ms(200); /* the server fills the socket and waits for EV_WRITE */
+    r = reply_text(writer, "DEBUG AOF-WRITE-DEFER 600");
+    free(r);
+    long long t2 = harness_now_ms();
+    redisAppendCommand(reader, "SET evwrite-key evwrite-value");
+    done = 0;
+    while (!done && redisBufferWrite(reader, &done) == REDIS_OK) {
+    }
+    harness_sleep_ms(100); /* the SET runs; its reply queues behind the LRANGE's */
+    redisReply *lr = NULL, *sr = NULL;
+    redisGetReply(reader, (void **)&lr);
+    redisGetReply(reader, (void **)&sr);
+    long long evw_ms = harness_now_ms() - t2;
+    aof_at_read = read_all(incr, &len);
+    in_file_at_read = aof_at_read && memmem(aof_at_read, len, "evwrite-value", 13) != NULL;
+    free(aof_at_read);
+    ok(lr && lr->type == REDIS_REPLY_ARRAY && lr->elements == 40, "gate: the big reply arrives whole (%zu elements)",
+       lr && lr->type == REDIS_REPLY_ARRAY ? lr->elements : 0);
+    is_str(sr && sr->type == REDIS_REPLY_STATUS ? sr->str : "(no status)", "OK", "gate: then the write's reply");
+    ok(evw_ms >= 400 && in_file_at_read,
+       "gate: on the EV_WRITE path too the write's reply waited for its record (%lld ms of 600, in the file: %d)", evw_ms,
+       in_file_at_read);
+    if (lr)
+        freeReplyObject(lr);
+    if (sr)
+        freeReplyObject(sr);
+    r = reply_text(writer, "SET after-defer 1");
+    is_str(r, "OK", "gate: after the defer writes are answered again");
+    free(r);
+    redisFree(writer);
+    redisFree(reader);
+    proc_stop(&s);
+}
+
 /* ---- replies after the fsync of their own record -------------------------- */
 
 #define PIPE_CLIENTS 4
@@ -493,6 +586,7 @@ int main(void)
     test_blocking_pops_recorded();
     test_misconf_after_failed_write();
     test_everysec_postpones();
+    test_gate_holds_unwritten();
     test_reply_after_own_fsync();
     return tap_done();
 }
