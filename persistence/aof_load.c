@@ -308,6 +308,8 @@ static enum aof_load_result load_file(const char *name, int last_file, long long
         }
         if (res == AOFP_COMMAND && execute(&L, off) != 0)
             goto cleanup;
+        if (res == AOFP_COMMAND && srv.key_load_delay)
+            debug_delay(srv.key_load_delay);
         L.pos += used;
         if (!L.in_multi)
             valid_up_to = L.buf_off + (long long)L.pos;

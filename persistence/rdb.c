@@ -477,6 +477,8 @@ static int sink_add(void *priv, int dbid, const char *key, size_t len, struct va
         return -1;
     }
     db_add(db, key, len, v);
+    if (srv.key_load_delay)
+        debug_delay(srv.key_load_delay);
     if (expire != -1)
         db_set_expire(db, key, len, expire);
     return 0;

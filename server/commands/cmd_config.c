@@ -211,7 +211,7 @@ static void config_get_command(struct client *c)
         }
         for (int code = 0; code < cfg_count * 2; code++) {
             const char *name = (code & 1) ? cfg_table[code >> 1].alias : cfg_table[code >> 1].name;
-            if (!name || already_matched(m, n, name, strlen(name)) ||
+            if (!name || (cfg_table[code >> 1].flags & F_HIDDEN) || already_matched(m, n, name, strlen(name)) ||
                 !glob_match(a->ptr, a->len, name, strlen(name), 1))
                 continue;
             if (n == cap)

@@ -21,6 +21,7 @@ enum { T_BOOL, T_NUM, T_ENUM, T_STR, T_SPECIAL };
 #define F_UNSIGNED (1u << 7)   /* full 64-bit unsigned range (maxmemory) */
 #define F_LL (1u << 8)         /* T_NUM storage is long long, else int */
 #define F_EMPTY_NULL (1u << 9) /* T_STR: "" is stored as NULL */
+#define F_HIDDEN (1u << 10)    /* a test knob: CONFIG GET patterns skip it, its exact name finds it */
 
 struct cfg;
 struct rw_state;

@@ -265,6 +265,7 @@ struct server {
     char *masteruser;
     int lfu_log_factor;
     int lfu_decay_time;
+    int key_load_delay; /* test knob: microseconds per loaded key or AOF command; -N: 1 us once in N */
     int jemalloc_bg_thread;
 };
 

@@ -341,6 +341,14 @@ long long monotonic_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void debug_delay(int usec)
+{
+    if (usec < 0) /* even the shortest sleep is a syscall: sleep less often */
+        usec = (random_u64() % (uint64_t)(-(long long)usec)) == 0 ? 1 : 0;
+    if (usec)
+        usleep((useconds_t)usec);
+}
+
 uint64_t random_u64(void)
 {
     static uint64_t x = 0x2545F4914F6CDD1DULL;

@@ -34,6 +34,9 @@ int strieq(const char *p, size_t len, const char *cstr);
 long long ustime(void);    /* wall clock, microseconds */
 long long mstime(void);    /* wall clock, milliseconds */
 long long monotonic_us(void);
+/* Sleep usec microseconds; a negative -N sleeps 1 us once in N calls on
+ * average, so loaders can be slowed by less than a syscall per item. */
+void debug_delay(int usec);
 
 /* Fast pseudo-random numbers for sampling (random keys, eviction, LFU):
  * xorshift64*, one stream for the process, independent of rand(), which
