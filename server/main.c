@@ -20,6 +20,7 @@
 #include "evict.h"
 #include "mem.h"
 #include "rdb.h"
+#include "repl.h"
 #include "server.h"
 #include "util.h"
 
@@ -65,6 +66,7 @@ static void register_modules(void)
         persistence_commands, conn_commands,   string_commands, keyspace_commands, expire_commands,
         multi_commands,       server_commands, client_commands, info_commands,     config_commands,
         list_commands,        sort_commands,   aof_commands,    stream_commands,
+        replication_commands,
     };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         commands_register_module(tables[i]);
@@ -73,6 +75,7 @@ static void register_modules(void)
      * shutdown work come before the RDB's, as they always did */
     aof_register_hooks();
     rdb_register_hooks();
+    repl_register_hooks();
 }
 
 int main(int argc, char **argv)
@@ -110,6 +113,7 @@ int main(int argc, char **argv)
     server_start();
     aof_startup(); /* appendonly yes: load the AOF, then append to it */
     rdb_startup(); /* appendonly no: load dir/dbfilename (-LOADING meanwhile) */
+    repl_startup(); /* replicaof: connect to the master */
     server_log(LL_NOTICE, "Ready to accept connections tcp on port %d", srv.port);
     server_run();
     return 0;

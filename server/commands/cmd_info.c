@@ -47,7 +47,6 @@ void command_foreach(void (*fn)(struct command *cmd, void *priv), void *priv);
 
 #define INST_SAMPLES 16             /* Redis's STATS_METRIC_SAMPLES */
 #define INST_SAMPLE_PERIOD_MS 100   /* Redis samples every 100 ms whatever hz is */
-#define REPL_BACKLOG_SIZE_DEFAULT 1048576
 
 static size_t startup_memory;       /* used_memory_startup */
 static char master_replid[41];
@@ -87,6 +86,12 @@ const char *info_master_replid(void)
         master_replid[40] = '\0';
     }
     return master_replid;
+}
+
+void info_set_replid(const char *id)
+{
+    memcpy(master_replid, id, 40);
+    master_replid[40] = '\0';
 }
 
 void info_change_replid(void)
@@ -682,22 +687,12 @@ static sstr info_stats(sstr s)
         srv.stat_total_error_replies, srv.stat_total_reads_processed, srv.stat_total_writes_processed);
 }
 
+/* The replication module prints the section (hooks.h). */
 static sstr info_replication(sstr s)
 {
-    return sstr_catfmt(s,
-                       "# Replication\r\n"
-                       "role:master\r\n"
-                       "connected_slaves:0\r\n"
-                       "master_failover_state:no-failover\r\n"
-                       "master_replid:%s\r\n"
-                       "master_replid2:0000000000000000000000000000000000000000\r\n"
-                       "master_repl_offset:0\r\n"
-                       "second_repl_offset:-1\r\n"
-                       "repl_backlog_active:0\r\n"
-                       "repl_backlog_size:%d\r\n"
-                       "repl_backlog_first_byte_offset:0\r\n"
-                       "repl_backlog_histlen:0\r\n",
-                       info_master_replid(), REPL_BACKLOG_SIZE_DEFAULT);
+    s = sstr_cat(s, "# Replication\r\n", 15);
+    hooks_run_info("Replication", &s);
+    return s;
 }
 
 static sstr info_cpu(sstr s)

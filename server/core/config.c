@@ -99,7 +99,6 @@ static const struct enum_val shutdown_on_sig_enum[] = {{"default", 0}, {"save", 
 /* ---- validate / apply hooks and specials, defined further down ---- */
 static validate_fn valid_dbfilename, valid_aof_filename, valid_aof_dirname, valid_hostname, valid_proc_title,
     valid_activedefrag, valid_shutdown_flags;
-static long long repl_backlog_size;
 static apply_fn apply_backlog, apply_port, apply_bind, apply_hz, apply_maxclients, apply_appendonly, apply_appendfsync,
     apply_tracking;
 static const struct special_ops dir_ops, save_ops, cobl_ops, oom_values_ops, notify_ops, bind_ops, replicaof_ops,
@@ -127,7 +126,7 @@ const struct cfg cfg_table[] = {
     BOOL("lazyfree-lazy-server-del", NULL, 0, P_INT, 0, NULL, NULL),
     BOOL("lazyfree-lazy-user-del", NULL, 0, srv.lazyfree_lazy_user_del, 0, NULL, NULL),
     BOOL("lazyfree-lazy-user-flush", NULL, 0, srv.lazyfree_lazy_user_flush, 0, NULL, NULL),
-    BOOL("repl-disable-tcp-nodelay", NULL, 0, P_INT, 0, NULL, NULL),
+    BOOL("repl-disable-tcp-nodelay", NULL, 0, srv.repl_disable_tcp_nodelay, 0, NULL, NULL),
     BOOL("repl-diskless-sync", NULL, 0, srv.repl_diskless_sync, 1, NULL, NULL),
     BOOL("aof-rewrite-incremental-fsync", NULL, 0, P_INT, 1, NULL, NULL),
     BOOL("no-appendfsync-on-rewrite", NULL, 0, srv.no_appendfsync_on_rewrite, 0, NULL, NULL),
@@ -152,7 +151,7 @@ const struct cfg cfg_table[] = {
     BOOL("crash-memcheck-enabled", NULL, 0, P_INT, 1, NULL, NULL),
     BOOL("disable-thp", NULL, F_IMMUTABLE, P_INT, 1, NULL, NULL),
     BOOL("cluster-allow-replica-migration", NULL, 0, P_INT, 1, NULL, NULL),
-    BOOL("replica-announced", NULL, 0, P_INT, 1, NULL, NULL),
+    BOOL("replica-announced", NULL, 0, srv.replica_announced, 1, NULL, NULL),
     BOOL("latency-tracking", NULL, 0, srv.latency_tracking, 1, NULL, NULL),
     BOOL("aof-disable-auto-gc", NULL, 0, P_INT, 0, NULL, NULL),
     BOOL("replica-ignore-disk-write-errors", NULL, 0, P_INT, 0, NULL, NULL),
@@ -160,7 +159,7 @@ const struct cfg cfg_table[] = {
     STR("aclfile", NULL, F_IMMUTABLE, P_STR, "", NULL, NULL),
     STR("unixsocket", NULL, F_IMMUTABLE | F_EMPTY_NULL, srv.unixsocket, NULL, NULL, NULL),
     STR("pidfile", NULL, F_IMMUTABLE | F_EMPTY_NULL, srv.pidfile, NULL, NULL, NULL),
-    STR("replica-announce-ip", "slave-announce-ip", F_EMPTY_NULL, P_STR, NULL, NULL, NULL),
+    STR("replica-announce-ip", "slave-announce-ip", F_EMPTY_NULL, srv.replica_announce_ip, NULL, NULL, NULL),
     STR("masteruser", NULL, F_EMPTY_NULL, srv.masteruser, NULL, NULL, NULL),
     STR("cluster-announce-ip", NULL, F_EMPTY_NULL, P_STR, NULL, NULL, NULL),
     STR("cluster-config-file", NULL, F_IMMUTABLE, P_STR, "nodes.conf", NULL, NULL),
@@ -182,7 +181,7 @@ const struct cfg cfg_table[] = {
     /* enums */
     ENUM("supervised", NULL, F_IMMUTABLE, srv.supervised, supervised_enum, SUPERVISED_NONE, NULL),
     ENUM("syslog-facility", NULL, F_IMMUTABLE, P_INT, syslog_facility_enum, LOG_LOCAL0, NULL),
-    ENUM("repl-diskless-load", NULL, F_DENY_LOAD, P_INT, repl_diskless_load_enum, 0, NULL),
+    ENUM("repl-diskless-load", NULL, F_DENY_LOAD, srv.repl_diskless_load, repl_diskless_load_enum, 0, NULL),
     ENUM("loglevel", NULL, 0, srv.verbosity, loglevel_enum, LL_NOTICE, NULL),
     /* (ENUM rows have no apply hook; this one needs one) */
     {"maxmemory-policy", NULL, T_ENUM, 0, IPTR(srv.maxmemory_policy), 0, 0, MAXMEMORY_NO_EVICTION,
@@ -215,19 +214,19 @@ const struct cfg cfg_table[] = {
     LL("active-defrag-threshold-upper", NULL, 0, P_LL, 0, 1000, 100, NULL),
     INT("lfu-log-factor", NULL, 0, srv.lfu_log_factor, 0, INT_MAX, 10, apply_tracking),
     INT("lfu-decay-time", NULL, 0, srv.lfu_decay_time, 0, INT_MAX, 1, apply_tracking),
-    LL("replica-priority", "slave-priority", 0, P_LL, 0, INT_MAX, 100, NULL),
-    LL("repl-diskless-sync-delay", NULL, 0, P_LL, 0, INT_MAX, 5, NULL),
+    LL("replica-priority", "slave-priority", 0, srv.replica_priority, 0, INT_MAX, 100, NULL),
+    LL("repl-diskless-sync-delay", NULL, 0, srv.repl_diskless_sync_delay, 0, INT_MAX, 5, NULL),
     INT("maxmemory-samples", NULL, 0, srv.maxmemory_samples, 1, INT_MAX, 5, NULL),
     LL("maxmemory-eviction-tenacity", NULL, 0, P_LL, 0, 100, 10, NULL),
     INT("timeout", NULL, 0, srv.maxidletime, 0, INT_MAX, 0, NULL),
-    LL("replica-announce-port", "slave-announce-port", 0, P_LL, 0, 65535, 0, NULL),
+    LL("replica-announce-port", "slave-announce-port", 0, srv.replica_announce_port, 0, 65535, 0, NULL),
     INT("tcp-backlog", NULL, F_IMMUTABLE, srv.tcp_backlog, 0, INT_MAX, 511, NULL),
     LL("cluster-port", NULL, F_IMMUTABLE, P_LL, 0, 65535, 0, NULL),
     LL("cluster-announce-bus-port", NULL, 0, P_LL, 0, 65535, 0, NULL),
     LL("cluster-announce-port", NULL, 0, P_LL, 0, 65535, 0, NULL),
     LL("cluster-announce-tls-port", NULL, 0, P_LL, 0, 65535, 0, NULL),
-    LL("repl-timeout", NULL, 0, P_LL, 1, INT_MAX, 60, NULL),
-    LL("repl-ping-replica-period", "repl-ping-slave-period", 0, P_LL, 1, INT_MAX, 10, NULL),
+    LL("repl-timeout", NULL, 0, srv.repl_timeout, 1, INT_MAX, 60, NULL),
+    LL("repl-ping-replica-period", "repl-ping-slave-period", 0, srv.repl_ping_replica_period, 1, INT_MAX, 10, NULL),
     INT("list-compress-depth", NULL, 0, srv.list_compress_depth, 0, INT_MAX, 0, NULL),
     INT("active-expire-effort", NULL, 0, srv.active_expire_effort, 1, 10, 1, NULL),
     INT("hz", NULL, 0, srv.hz, 0, INT_MAX, 10, apply_hz),
@@ -235,7 +234,7 @@ const struct cfg cfg_table[] = {
     INT("min-replicas-to-write", "min-slaves-to-write", 0, srv.min_replicas_to_write, 0, INT_MAX, 0, NULL),
     INT("min-replicas-max-lag", "min-slaves-max-lag", 0, srv.min_replicas_max_lag, 0, INT_MAX, 10, NULL),
     LL("shutdown-timeout", NULL, 0, P_LL, 0, INT_MAX, 10, NULL),
-    LL("repl-diskless-sync-max-replicas", NULL, 0, P_LL, 0, INT_MAX, 0, NULL),
+    LL("repl-diskless-sync-max-replicas", NULL, 0, srv.repl_diskless_sync_max_replicas, 0, INT_MAX, 0, NULL),
     /* maxclients is unsigned in Redis; values past INT_MAX saturate in srv */
     INT("maxclients", NULL, 0, srv.maxclients, 1, UINT_MAX, 10000, apply_maxclients),
     INT("unixsocketperm", NULL, F_IMMUTABLE | F_OCTAL, srv.unixsocketperm, 0, 0777, 0, NULL),
@@ -249,7 +248,7 @@ const struct cfg cfg_table[] = {
     LL("latency-monitor-threshold", NULL, 0, P_LL, 0, LLONG_MAX, 0, NULL),
     LL("proto-max-bulk-len", NULL, F_MEMORY, srv.proto_max_bulk_len, MB, LONG_MAX, 512 * MB, NULL),
     LL("stream-node-max-entries", NULL, 0, srv.stream_node_max_entries, 0, LLONG_MAX, 100, NULL),
-    LL("repl-backlog-size", NULL, F_MEMORY, repl_backlog_size, 1, LLONG_MAX, MB, apply_backlog),
+    LL("repl-backlog-size", NULL, F_MEMORY, srv.repl_backlog_size, 1, LLONG_MAX, MB, apply_backlog),
     /* max -1 is ULLONG_MAX: F_UNSIGNED bounds are compared as unsigned */
     LL("maxmemory", NULL, F_MEMORY | F_UNSIGNED, srv.maxmemory, 0, -1, 0, NULL),
     LL("cluster-link-sendbuf-limit", NULL, F_MEMORY | F_UNSIGNED, P_LL, 0, -1, 0, NULL),
@@ -264,7 +263,7 @@ const struct cfg cfg_table[] = {
     LL("tracking-table-max-keys", NULL, 0, P_LL, 0, LONG_MAX, 1000000, NULL),
     LL("client-query-buffer-limit", NULL, F_MEMORY, srv.client_max_querybuf_len, MB, LONG_MAX, 1024 * MB, NULL),
     LL("maxmemory-clients", NULL, F_MEMORY | F_PERCENT, P_LL, -100, LONG_MAX, 0, NULL),
-    LL("repl-backlog-ttl", NULL, 0, P_LL, 0, LONG_MAX, 3600, NULL),
+    LL("repl-backlog-ttl", NULL, 0, srv.repl_backlog_ttl, 0, LONG_MAX, 3600, NULL),
     LL("auto-aof-rewrite-min-size", NULL, F_MEMORY, srv.auto_aof_rewrite_min_size, 0, LLONG_MAX, 64 * MB, NULL),
     /* specials */
     SPECIAL("dir", NULL, F_PROTECTED | F_DENY_LOAD, dir_ops, NULL),
@@ -700,8 +699,8 @@ static int apply_appendfsync(const char **err) { return apply_registered("append
 /* Redis never sizes the replication backlog under 16kb. */
 static int apply_backlog(const char **err)
 {
-    if (repl_backlog_size < 16 * 1024)
-        repl_backlog_size = 16 * 1024;
+    if (srv.repl_backlog_size < 16 * 1024)
+        srv.repl_backlog_size = 16 * 1024;
     return 1;
 }
 
@@ -948,8 +947,6 @@ static sstr bind_get(void)
 }
 
 /* replicaof is only stored: Sluice has no replication. */
-static char *replicaof_host;
-static int replicaof_port;
 
 static int replicaof_set(char **argv, int argc, const char **err)
 {
@@ -958,8 +955,8 @@ static int replicaof_set(char **argv, int argc, const char **err)
         *err = "wrong number of arguments";
         return 0;
     }
-    mem_free(replicaof_host);
-    replicaof_host = NULL;
+    mem_free(srv.masterhost);
+    srv.masterhost = NULL;
     if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one"))
         return 1;
     long port = strtol(argv[1], &end, 10);
@@ -967,14 +964,14 @@ static int replicaof_set(char **argv, int argc, const char **err)
         *err = "Invalid master port";
         return 0;
     }
-    replicaof_port = (int)port;
-    replicaof_host = mem_strdup(argv[0]);
+    srv.masterport = (int)port;
+    srv.masterhost = mem_strdup(argv[0]);
     return 1;
 }
 
 static sstr replicaof_get(void)
 {
-    return replicaof_host ? sstr_catfmt(sstr_empty(32), "%s %d", replicaof_host, replicaof_port) : sstr_empty(0);
+    return srv.masterhost ? sstr_catfmt(sstr_empty(32), "%s %d", srv.masterhost, srv.masterport) : sstr_empty(0);
 }
 
 static double *latency_pcts;

@@ -107,6 +107,21 @@ void hooks_run_flush(int dbid)
         flush_hooks[i](dbid);
 }
 
+static client_hook_fn *link_free_hooks[MAX_HOOKS];
+static int nlink_free;
+
+void hooks_on_link_free(client_hook_fn *fn)
+{
+    assert(nlink_free < MAX_HOOKS);
+    link_free_hooks[nlink_free++] = fn;
+}
+
+void hooks_run_link_free(struct client *c)
+{
+    for (int i = 0; i < nlink_free; i++)
+        link_free_hooks[i](c);
+}
+
 void hooks_on_info(const char *section, int order, info_hook_fn *fn)
 {
     assert(ninfo < (int)(sizeof(info_parts) / sizeof(info_parts[0])));

@@ -48,6 +48,13 @@ typedef void flush_hook_fn(int dbid);
 void hooks_on_flush(flush_hook_fn *fn);
 void hooks_run_flush(int dbid);
 
+/* A client that a module marked as a link of its own (CLIENT_REPLICA,
+ * CLIENT_MASTER: c->repl holds the module's state) is being freed. */
+struct client;
+typedef void client_hook_fn(struct client *c);
+void hooks_on_link_free(client_hook_fn *fn);
+void hooks_run_link_free(struct client *c);
+
 /* INFO: a module's lines inside a section (the section's name as INFO
  * prints it in its header, e.g. "Persistence"), placed among the other
  * parts of that section by `order` (lower first; equal orders keep the

@@ -25,6 +25,7 @@ void server_reset_stats(void);         /* CONFIG RESETSTAT */
 void stats_record_latency(struct command *cmd, long long usec);
 const char *info_master_replid(void);  /* the 40-hex replication ID INFO shows */
 void info_change_replid(void);         /* DEBUG CHANGE-REPL-ID */
+void info_set_replid(const char *id);  /* a replica adopts its master's (40 hex digits) */
 /* The whole INFO text for the given section arguments (as INFO's argv
  * after the command name).  The caller frees it. */
 sstr info_generate(const struct arg *argv, int argc);

@@ -32,6 +32,7 @@
 #include "blocking.h"
 #include "commit_gate.h"
 #include "db.h"
+#include "hooks.h"
 #include "mem.h"
 #include "server.h"
 #include "util.h"
@@ -209,6 +210,8 @@ void client_free(struct client *c)
         list_del(&srv.paused_clients, &c->pending_node);
         c->flags &= ~CLIENT_PAUSED;
     }
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER))
+        hooks_run_link_free(c);
     watch_unwatch_all(c);
     multi_discard(c);
     unlink_client(c);

@@ -54,6 +54,8 @@
 #define CLIENT_PAUSED           (1u << 16) /* held by CLIENT PAUSE */
 #define CLIENT_LOADING_CLIENT   (1u << 17) /* fake client replaying a file */
 #define CLIENT_GATE_HELD        (1u << 18) /* output waits at the commit gate */
+#define CLIENT_REPLICA          (1u << 19) /* a replica's link (after SYNC/PSYNC) */
+#define CLIENT_MASTER           (1u << 20) /* this replica's link to its master */
 
 struct db;
 struct event;
@@ -125,6 +127,9 @@ struct client {
 
     /* cache for "$<len>\r\n" of the current output block */
     int argv_owned_len;
+
+    /* replication's per-link state (replication module; NULL otherwise) */
+    void *repl;
 };
 
 /* Per-database keyspace; see db.h. */
@@ -261,6 +266,20 @@ struct server {
     int replica_serve_stale_data;
     int min_replicas_to_write;
     int min_replicas_max_lag;
+    long long replica_priority;
+    long long repl_diskless_sync_delay;
+    long long repl_diskless_sync_max_replicas;
+    long long replica_announce_port;
+    char *replica_announce_ip;
+    int replica_announced;
+    int repl_diskless_load;     /* 0 disabled, 1 on-empty-db, 2 swapdb */
+    int repl_disable_tcp_nodelay;
+    long long repl_timeout;
+    long long repl_ping_replica_period;
+    long long repl_backlog_size;
+    long long repl_backlog_ttl;
+    char *masterhost;           /* replicaof: this server is a replica of masterhost:masterport */
+    int masterport;
     char *masterauth;
     char *masteruser;
     int lfu_log_factor;

@@ -1,0 +1,119 @@
+/* repl_int.h - what the replication module's files share.
+ *
+ *   repl_state.c   replication ids and offsets, the backlog (a ring of the
+ *                  stream's last repl-backlog-size bytes), INFO replication
+ *   master.c       the master side: SYNC/PSYNC, full sync from a fork child
+ *                  (disk-backed or diskless), partial resync from the
+ *                  backlog, the stream to the replicas, REPLCONF, WAIT
+ *   replica.c      the replica side: REPLICAOF, the handshake, loading the
+ *                  master's RDB, applying its stream, ACKs, promotion
+ *   isr.c          the in-sync replica set and `acks`: the commit gate's
+ *                  replica condition
+ *
+ * The stream.  Everything the master's propagation feed emits is encoded
+ * as RESP (with SELECT when the database changes) and appended to the
+ * replication stream: the backlog gets it and so does every online
+ * replica.  master_repl_offset counts the stream's bytes, as in Redis.  A
+ * replica applies its master's stream and relays the same bytes to its
+ * own replicas and backlog (repl_master_feed_raw), so chained replicas and
+ * a promoted replica see one history.
+ */
+#ifndef SLUICE_REPL_INT_H
+#define SLUICE_REPL_INT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "commit_gate.h"
+#include "sstr.h"
+
+struct client;
+
+#define REPL_ID_LEN 40
+
+struct repl_state {
+    char replid2[REPL_ID_LEN + 1]; /* the previous history's id ("000..." when none) */
+    long long master_repl_offset;  /* bytes of the stream so far */
+    long long second_repl_offset;  /* replid2 is valid up to here; -1 when none */
+};
+extern struct repl_state repl;
+
+/* ---- repl_state.c ---- */
+/* The current replication id (40 hex digits). */
+const char *repl_replid(void);
+/* Adopt id as the current id (a replica takes its master's at FULLRESYNC). */
+void repl_set_replid(const char *id);
+/* A new random id (a master that starts a new history). */
+void repl_change_replid(void);
+/* Promotion: the current id becomes replid2, valid up to the current
+ * offset + 1 (Redis's shiftReplicationId), and a new id is made. */
+void repl_shift_replid(void);
+/* Forget replid2 (Redis's clearReplicationId2). */
+void repl_clear_replid2(void);
+
+/* The backlog.  Created when the first replica attaches (or when this
+ * server becomes a replica), freed after repl-backlog-ttl without replicas
+ * on a master. */
+void repl_backlog_create(void);
+void repl_backlog_free(void);
+int repl_backlog_exists(void);
+/* Append n bytes of stream to the backlog and advance master_repl_offset
+ * (the offset advances only while a backlog exists, as in Redis). */
+void repl_backlog_feed(const char *p, size_t n);
+/* Whether a replica that has everything before `offset` can continue from
+ * the backlog (partial resync). */
+int repl_backlog_covers(long long offset);
+/* Append the backlog's bytes from offset to the end to *out; returns their
+ * number, or -1 when not covered. */
+long long repl_backlog_copy(long long offset, sstr *out);
+/* The INFO fields repl_backlog_active ... repl_backlog_histlen. */
+long long repl_backlog_first_byte_offset(void);
+long long repl_backlog_histlen(void);
+
+/* ---- master.c ---- */
+/* Bytes that are the stream (a replica relaying its master's stream, or
+ * the master's own feed): to the backlog and every online replica. */
+void repl_master_feed_raw(const char *p, size_t n);
+/* Close every replica link (a master becoming a replica; a replid change). */
+void repl_master_disconnect_replicas(void);
+/* Ask every online replica for an ACK now (REPLCONF GETACK *). */
+void repl_master_send_getack(void);
+/* The replicas, as INFO and the ISR see them. */
+struct repl_replica_view {
+    uint64_t client_id;
+    const char *ip;
+    int port;              /* listening-port, or replica-announce-port */
+    const char *state;     /* wait_bgsave, send_bulk, online */
+    int online;
+    long long ack_offset;  /* last REPLCONF ACK */
+    long long ack_time_ms; /* when it came (mstime) */
+    int sluice;            /* negotiated the Sluice capability (ISR notices) */
+};
+/* Fill up to max views; returns how many replicas there are. */
+int repl_master_replicas(struct repl_replica_view *out, int max);
+int repl_master_replica_count(void);
+
+/* ---- replica.c ---- */
+/* Whether this server is a replica (REPLICAOF host port), and its link. */
+int repl_is_replica(void);
+struct repl_link_view {
+    const char *host;
+    int port;
+    const char *link_status;   /* up, down */
+    long long last_io_seconds_ago;
+    int sync_in_progress;
+    long long read_repl_offset; /* bytes read from the master */
+    long long repl_offset;      /* bytes applied */
+    long long link_down_since_seconds; /* -1 while up */
+    int in_isr;                /* as the master last said (Sluice masters) */
+};
+void repl_replica_link(struct repl_link_view *out);
+
+/* ---- isr.c ---- */
+/* The master's feed ends a record at stream offset `end` for commit
+ * position pos. */
+void repl_isr_note_stream(commit_pos pos, long long end);
+/* A replica acknowledged offset, or went away. */
+void repl_isr_on_ack(uint64_t client_id, long long offset);
+void repl_isr_on_replica_gone(uint64_t client_id);
+void repl_isr_register(void);
+#endif
