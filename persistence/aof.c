@@ -408,7 +408,7 @@ static commit_pos aof_gate_durable(void)
     return commit_gate_position();
 }
 
-static const struct commit_condition aof_condition = {"aof", aof_gate_advance, aof_gate_durable};
+static const struct commit_condition aof_condition = {"aof", COMMIT_LEVEL_LOCAL, aof_gate_advance, aof_gate_durable};
 
 int aof_write_error(sstr *msg)
 {

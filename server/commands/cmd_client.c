@@ -474,6 +474,34 @@ static void client_no_evict(struct client *c)
     }
 }
 
+/* CLIENT ACKS [0|1|all|default] (Sluice): what this connection's writes
+ * wait for before their replies leave, as a Kafka producer's acks.  With
+ * no argument, the connection's current setting. */
+static void client_acks(struct client *c)
+{
+    static const char *const names[] = {"0", "1", "all"};
+    if (c->argc == 2) {
+        reply_bulk_cstr(c, names[c->acks >= 0 ? c->acks : srv.acks]);
+        return;
+    }
+    if (c->argc > 3) {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
+    int v = -2;
+    for (int i = 0; i < 3; i++)
+        if (arg_is(&c->argv[2], names[i]))
+            v = i;
+    if (arg_is(&c->argv[2], "default"))
+        v = -1;
+    if (v == -2) {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
+    c->acks = (int8_t)v;
+    reply_ok(c);
+}
+
 /* ---- tracking (always off) --------------------------------------------- */
 
 /* CLIENT GETREDIR: -1 means tracking is off. */
@@ -565,6 +593,7 @@ const struct command_impl client_commands[] = {
     {"client|reply", client_reply},
     {"client|unblock", client_unblock},
     {"client|no-evict", client_no_evict},
+    {"client|acks", client_acks},
     {"client|getredir", client_getredir},
     {"client|trackinginfo", client_trackinginfo},
     {"client|caching", client_caching},

@@ -159,6 +159,7 @@ static void reset_command(struct client *c)
     watch_unwatch_all(c);
     sstr_free(c->name);
     c->name = NULL;
+    c->acks = -1; /* CLIENT ACKS back to the directive */
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT);
     reply_status(c, "RESET");
 }

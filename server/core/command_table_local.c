@@ -106,6 +106,31 @@ static const struct doc_node docs_xidmprecord_map[] = {
 
 static const struct doc_node docs_xidmprecord = { DOC_MAP, .count = 5, .children = docs_xidmprecord_map };
 
+/* ---- client|acks (Sluice: Kafka's producer acks, per connection) ---------- */
+
+static const struct doc_node docs_client_acks_map[] = {
+    { DOC_BULK, "summary" }, { DOC_BULK, "Sets which durability a write of this connection waits for before its reply: 0, 1 or all." },
+    { DOC_BULK, "since" }, { DOC_BULK, "1.0.0" },
+    { DOC_BULK, "group" }, { DOC_BULK, "connection" },
+    { DOC_BULK, "complexity" }, { DOC_BULK, "O(1)" },
+};
+
+static const struct doc_node docs_client_acks = { DOC_MAP, .count = 4, .children = docs_client_acks_map };
+
+/* Subcommands Sluice adds to a container of Redis's table. */
+const struct command_subspec_local command_subspecs_local[] = {
+    {
+        "client",
+        {
+            .name = "acks", .arity = -2,
+            .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+            .acl = ACL_CONNECTION,
+            .docs = &docs_client_acks,
+        },
+    },
+    { NULL, { .name = NULL } },
+};
+
 /* ---- the table ------------------------------------------------------------- */
 
 const struct command_spec command_specs_local[] = {

@@ -63,6 +63,7 @@ static struct command *make_command(const struct command_spec *spec, struct comm
 
 /* Sluice-only commands (command_table_local.c), registered after Redis's. */
 extern const struct command_spec command_specs_local[];
+extern const struct command_subspec_local command_subspecs_local[];
 
 void command_table_init(void)
 {
@@ -105,6 +106,19 @@ void command_table_init(void)
         }
         dict_add(commands, spec->name, strlen(spec->name), NULL)->v.ptr = cmd;
         ordered[ordered_count++] = cmd;
+    }
+    for (const struct command_subspec_local *l = command_subspecs_local; l->parent; l++) {
+        struct command *parent = command_lookup(l->parent, strlen(l->parent));
+        if (!parent || !parent->subcommands)
+            continue;
+        struct command *sc = make_command(&l->spec, parent, NULL);
+        sc->proc = find_impl(sc->fullname);
+        if (!sc->proc) {
+            mem_free(sc->fullname);
+            mem_free(sc);
+            continue;
+        }
+        dict_add(parent->subcommands, l->spec.name, strlen(l->spec.name), NULL)->v.ptr = sc;
     }
     /* every handler must have a spec: a handler without one is a bug */
     for (int m = 0; all_impls[m]; m++) {

@@ -151,6 +151,11 @@ struct command {
  * main() before command_table_init(); when two modules implement the same
  * name, the one registered first wins. */
 void commands_register_module(const struct command_impl *impls);
+/* A Sluice-only subcommand of one of Redis's containers (command_table_local.c). */
+struct command_subspec_local {
+    const char *parent;
+    struct command_spec spec;
+};
 void command_table_init(void);
 /* Look up by name (case-insensitive).  NULL when unknown. */
 struct command *command_lookup(const char *name, size_t len);

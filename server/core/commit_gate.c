@@ -17,12 +17,13 @@
 
 static const struct commit_condition *conditions[MAX_CONDITIONS];
 static int nconditions;
-struct commit_gate_marks commit_gate_marks_ = {0, COMMIT_POS_MAX};
+struct commit_gate_marks commit_gate_marks_ = {0, {COMMIT_POS_MAX, COMMIT_POS_MAX, COMMIT_POS_MAX}};
 static struct list_head held = {{&held.n, &held.n}, 0};
 
 void commit_gate_register(const struct commit_condition *cond)
 {
     assert(nconditions < MAX_CONDITIONS);
+    assert(cond->level == COMMIT_LEVEL_LOCAL || cond->level == COMMIT_LEVEL_REPLICAS);
     conditions[nconditions++] = cond;
 }
 
@@ -44,15 +45,20 @@ void commit_gate_forget(struct client *c)
 
 unsigned long commit_gate_held_count(void) { return (unsigned long)held.len; }
 
-static commit_pos compute_durable(void)
+static void compute_durable(void)
 {
-    commit_pos d = COMMIT_POS_MAX;
+    commit_pos d[COMMIT_LEVELS] = {COMMIT_POS_MAX, COMMIT_POS_MAX, COMMIT_POS_MAX};
     for (int i = 0; i < nconditions; i++) {
         commit_pos p = conditions[i]->durable();
-        if (p < d)
-            d = p;
+        if (p < d[conditions[i]->level])
+            d[conditions[i]->level] = p;
     }
-    return d;
+    /* a level waits for every condition of the levels below it too */
+    for (int l = 1; l < COMMIT_LEVELS; l++) {
+        if (d[l - 1] < d[l])
+            d[l] = d[l - 1];
+        commit_gate_marks_.durable[l] = d[l];
+    }
 }
 
 /* Held clients the durable position now covers go back to the pending
@@ -74,7 +80,7 @@ static void release_covered(void)
 
 void commit_gate_update(void)
 {
-    commit_gate_marks_.durable = compute_durable();
+    compute_durable();
     if (held.len)
         release_covered();
 }

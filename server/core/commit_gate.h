@@ -24,6 +24,13 @@
  * that point (an acknowledgement read from a socket) calls
  * commit_gate_update().
  *
+ * Levels (Kafka's acks).  A condition belongs to a level: the local ones
+ * (the AOF's fsync) to COMMIT_LEVEL_LOCAL, replica acknowledgements to
+ * COMMIT_LEVEL_REPLICAS.  Each client waits for the conditions up to its
+ * own level (c->commit_level): 0 waits for nothing (acks 0), LOCAL for
+ * the local conditions (acks 1), REPLICAS for all of them (acks all).
+ * The gate keeps one durable mark per level.
+ *
  * A held client keeps its whole output chain: a reply queued behind a
  * held one waits too, so the order of replies on a connection is kept.
  */
@@ -37,8 +44,14 @@ struct client;
 typedef uint64_t commit_pos;
 #define COMMIT_POS_MAX UINT64_MAX
 
+#define COMMIT_LEVEL_NONE 0
+#define COMMIT_LEVEL_LOCAL 1
+#define COMMIT_LEVEL_REPLICAS 2
+#define COMMIT_LEVELS 3
+
 struct commit_condition {
     const char *name;
+    int level; /* COMMIT_LEVEL_LOCAL or COMMIT_LEVEL_REPLICAS */
     /* Once per loop iteration before replies are written (may be NULL). */
     void (*advance)(void);
     /* Every write up to this position is covered by the condition;
@@ -58,7 +71,9 @@ void commit_gate_register(const struct commit_condition *cond);
  * only commit_gate.c writes them. */
 struct commit_gate_marks {
     commit_pos position; /* of the last batch emitted */
-    commit_pos durable;  /* min over the conditions, at the last advance/update */
+    /* per level: min over the conditions up to that level, at the last
+     * advance/update; durable[COMMIT_LEVEL_NONE] is always COMMIT_POS_MAX */
+    commit_pos durable[COMMIT_LEVELS];
 };
 extern struct commit_gate_marks commit_gate_marks_;
 
@@ -75,8 +90,10 @@ void commit_gate_update(void);
 
 /* Whether the client's output must wait: the writes its replies depend on
  * are not durable yet.  networking.c asks before every write. */
-static inline int commit_gate_holds_tag(commit_pos tag) { return tag > commit_gate_marks_.durable; }
-#define commit_gate_holds(c) commit_gate_holds_tag((c)->commit_tag)
+static inline int commit_gate_holds_tag(commit_pos tag, int level) { return tag > commit_gate_marks_.durable[level]; }
+#define commit_gate_holds(c) commit_gate_holds_tag((c)->commit_tag, (c)->commit_level)
+/* The durable mark of a level (INFO, the replication module). */
+static inline commit_pos commit_gate_durable(int level) { return commit_gate_marks_.durable[level]; }
 
 /* Park a client whose output is held (it must be on no pending list); it
  * returns to the pending writes when the durable position covers it. */

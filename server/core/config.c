@@ -81,6 +81,7 @@ static const struct enum_val aof_fsync_enum[] = {
     {"everysec", AOF_FSYNC_EVERYSEC}, {"always", AOF_FSYNC_ALWAYS}, {"no", AOF_FSYNC_NO}, {NULL, 0}};
 static const struct enum_val repl_diskless_load_enum[] = {
     {"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
+static const struct enum_val acks_enum[] = {{"0", 0}, {"1", 1}, {"all", 2}, {NULL, 0}};
 static const struct enum_val oom_score_adj_enum[] = {
     {"no", 0}, {"yes", 1}, {"relative", 1}, {"absolute", 2}, {NULL, 0}};
 static const struct enum_val acl_pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
@@ -181,6 +182,11 @@ const struct cfg cfg_table[] = {
     /* enums */
     ENUM("supervised", NULL, F_IMMUTABLE, srv.supervised, supervised_enum, SUPERVISED_NONE, NULL),
     ENUM("syslog-facility", NULL, F_IMMUTABLE, P_INT, syslog_facility_enum, LOG_LOCAL0, NULL),
+    ENUM("acks", NULL, 0, srv.acks, acks_enum, 1, NULL),
+    INT("min-insync-replicas", NULL, 0, srv.min_insync_replicas, 1, INT_MAX, 1, NULL),
+    LL("replica-lag-max-ms", NULL, 0, srv.replica_lag_max_ms, 1, LLONG_MAX, 10000, NULL),
+    LL("ack-timeout-ms", NULL, 0, srv.ack_timeout_ms, 0, LLONG_MAX, 5000, NULL),
+    BOOL("read-committed", NULL, 0, srv.read_committed, 1, NULL, NULL),
     ENUM("repl-diskless-load", NULL, F_DENY_LOAD, srv.repl_diskless_load, repl_diskless_load_enum, 0, NULL),
     ENUM("loglevel", NULL, 0, srv.verbosity, loglevel_enum, LL_NOTICE, NULL),
     /* (ENUM rows have no apply hook; this one needs one) */

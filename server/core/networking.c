@@ -95,6 +95,8 @@ struct client *client_create(int fd, int is_unix)
     c->id = ++srv.next_client_id;
     c->fd = fd;
     c->resp = 2;
+    c->acks = -1;
+    c->commit_level = (int8_t)srv.acks;
     c->db = srv.dbs[0];
     c->authenticated = srv.requirepass == NULL || srv.requirepass[0] == '\0';
     c->querybuf = sstr_empty(0);

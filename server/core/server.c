@@ -191,11 +191,21 @@ void call_command(struct client *c)
     srv.mstime_cached = start / 1000;
 
     int shutdown_before = srv.shutdown_asap;
+    size_t queued_before = c->reply_bytes;
+    commit_pos pos_before = commit_gate_position();
     propagate_call_begin();
     cmd->proc(c);
     propagate_call_end(c, srv.dirty != dirty_before);
-    /* its replies wait until what it wrote, or could have read, is durable */
+    /* its replies wait until what it wrote, or could have read, is durable
+     * under the client's acks; a read waits for the replicas only with
+     * read-committed.  The level never drops below that of replies still
+     * queued ahead (they leave in order, as one chain). */
     c->commit_tag = commit_gate_position();
+    int level = c->acks >= 0 ? c->acks : srv.acks;
+    if (level == COMMIT_LEVEL_REPLICAS && !srv.read_committed && c->commit_tag == pos_before)
+        level = COMMIT_LEVEL_LOCAL;
+    if (queued_before == 0 || level > c->commit_level)
+        c->commit_level = (int8_t)level;
     if (!shutdown_before && srv.shutdown_asap)
         shutdown_requester = c->id; /* told if the shutdown fails */
 

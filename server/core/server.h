@@ -108,6 +108,8 @@ struct client {
     size_t reply_bytes;        /* bytes queued, not yet written */
     size_t sent_in_head;       /* bytes of reply_head already written */
     uint64_t commit_tag;       /* commit position the output depends on (commit_gate.h) */
+    int8_t commit_level;       /* which durability conditions it waits for (COMMIT_LEVEL_*) */
+    int8_t acks;               /* CLIENT ACKS: 0, 1, 2 (all); -1 follows the acks directive */
     long long obuf_soft_limit_since;
 
     /* bookkeeping */
@@ -278,6 +280,12 @@ struct server {
     long long repl_ping_replica_period;
     long long repl_backlog_size;
     long long repl_backlog_ttl;
+    /* Kafka's delivery rules (the replication module's ISR) */
+    int acks;                   /* default for clients: 0, 1, 2 (all) = COMMIT_LEVEL_* */
+    int min_insync_replicas;    /* ISR size (master included) below which acks-all writes are refused */
+    long long replica_lag_max_ms;
+    long long ack_timeout_ms;
+    int read_committed;         /* under acks all, reads wait for the ISR too */
     char *masterhost;           /* replicaof: this server is a replica of masterhost:masterport */
     int masterport;
     char *masterauth;
