@@ -73,6 +73,7 @@ static void info_replication(sstr *out)
 void repl_register_hooks(void)
 {
     hooks_on_info("Replication", 10, info_replication);
+    repl_master_register();
     repl_isr_register();
 }
 

@@ -88,6 +88,8 @@ struct repl_replica_view {
     long long ack_time_ms; /* when it came (mstime) */
     int sluice;            /* negotiated the Sluice capability (ISR notices) */
 };
+/* The feed, link-free and cron hooks (repl_register_hooks calls it). */
+void repl_master_register(void);
 /* Fill up to max views; returns how many replicas there are. */
 int repl_master_replicas(struct repl_replica_view *out, int max);
 int repl_master_replica_count(void);
