@@ -130,7 +130,7 @@ static void master_feed(void *priv, int dbid, int argc, const sstr *argv)
 static void replconf_command(struct client *c)
 {
     if (c->argc % 2 == 0) {
-        reply_error(c, "ERR syntax error");
+        reply_error(c, "syntax error");
         return;
     }
     for (int i = 1; i < c->argc; i += 2) {
@@ -146,7 +146,7 @@ static void replconf_command(struct client *c)
                 memcpy(r->ip, val->ptr, val->len);
                 r->ip[val->len] = '\0';
             } else {
-                reply_errorf(c, "ERR REPLCONF ip-address provided by replica instance is too long: %zd bytes",
+                reply_errorf(c, "REPLCONF ip-address provided by replica instance is too long: %zd bytes",
                              (ssize_t)val->len);
                 return;
             }
@@ -186,7 +186,7 @@ static void replconf_command(struct client *c)
             if (arg_ll(c, val, &v, NULL) < 0)
                 return;
             if (v != 0 && v != 1) {
-                reply_error(c, "ERR value is out of range, must be positive");
+                reply_error(c, "value is out of range, value must between 0 and 1");
                 return;
             }
             replica_of(c)->rdb_only = (int)v;
@@ -195,7 +195,7 @@ static void replconf_command(struct client *c)
              * has no functions, so every filter keeps all the data */
             replica_of(c);
         } else {
-            reply_errorf(c, "ERR Unrecognized REPLCONF option: %.*s", (int)opt->len, opt->ptr);
+            reply_errorf(c, "Unrecognized REPLCONF option: %.*s", (int)opt->len, opt->ptr);
             return;
         }
     }
@@ -211,7 +211,7 @@ static void full_sync(struct client *c, struct replica *r, int psync)
     rio rb;
     rio_init_buffer(&rb);
     if (rdb_save_rio(&rb, 0, &err) < 0) {
-        reply_errorf(c, "ERR full sync failed: %s", err ? err : "?");
+        reply_errorf(c, "full sync failed: %s", err ? err : "?");
         sstr_free(err);
         rio_release(&rb);
         return;
@@ -248,12 +248,12 @@ static void sync_command(struct client *c)
         struct repl_link_view l;
         repl_replica_link(&l);
         if (strcmp(l.link_status, "up")) {
-            reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
+            reply_error(c, "-NOMASTERLINK Can't SYNC while not connected with my master");
             return;
         }
     }
     if (c->reply_bytes) {
-        reply_error(c, "ERR SYNC and PSYNC are invalid with pending output");
+        reply_error(c, "SYNC and PSYNC are invalid with pending output");
         return;
     }
     struct replica *r = replica_of(c);
