@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocking.h"
 #include "commands.h"
 #include "commit_gate.h"
 #include "hooks.h"
@@ -45,6 +46,9 @@ static long long no_replicas_since;  /* unixtime when the last replica left (bac
 static long long last_ping;
 
 long long repl_stat_sync_full, repl_stat_sync_partial_ok, repl_stat_sync_partial_err;
+
+static void wake_waiters(void);
+static void refresh_good_replicas(void);
 
 static struct replica *replica_of(struct client *c)
 {
@@ -175,8 +179,11 @@ static void replconf_command(struct client *c)
             if (off > r->ack_offset)
                 r->ack_offset = off;
             r->ack_time_ms = mstime();
-            if (r->attached)
+            if (r->attached) {
                 repl_isr_on_ack(c->id, r->ack_offset);
+                wake_waiters();
+                refresh_good_replicas();
+            }
             return;
         } else if (arg_is(opt, "getack")) {
             /* a master ignores it */
@@ -293,10 +300,124 @@ static void sync_command(struct client *c)
     full_sync(c, r, psync);
 }
 
+/* ---- WAIT ---- */
+
+/* A client blocked in WAIT (Redis's clients_waiting_acks). */
+struct waiter {
+    struct client *c;
+    struct waiter *next;
+    long long offset;
+    long long numreplicas;
+};
+static struct waiter *waiters;
+
+static int count_acks(long long offset)
+{
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        n += r->attached && !r->rdb_only && r->ack_offset >= offset;
+    return n;
+}
+
+static void wait_reply(struct client *c)
+{
+    struct waiter *w = c->bstate.priv;
+    reply_int(c, w ? count_acks(w->offset) : 0);
+}
+
+static void wait_free(void *priv)
+{
+    for (struct waiter **pp = &waiters; *pp; pp = &(*pp)->next) {
+        if (*pp == priv) {
+            *pp = ((struct waiter *)priv)->next;
+            break;
+        }
+    }
+    mem_free(priv);
+}
+
+static const struct block_kind wait_kind = {"wait", -1, NULL, wait_reply, wait_free};
+
+/* After an ACK: wake the waiters that have their count. */
+static void wake_waiters(void)
+{
+    struct waiter *w = waiters;
+    while (w) {
+        struct waiter *next = w->next;
+        if (count_acks(w->offset) >= w->numreplicas)
+            blocking_unblock_client(w->c, 0); /* replies the count, frees w */
+        w = next;
+    }
+}
+
+/* WAIT numreplicas timeout */
+static void wait_command(struct client *c)
+{
+    if (repl_is_replica()) {
+        reply_error(c, "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+                       "replica is configured to be writable (which is not the default) writes to replicas are "
+                       "just local and are not propagated.");
+        return;
+    }
+    long long numreplicas, timeout_ms;
+    if (arg_ll(c, &c->argv[1], &numreplicas, NULL) < 0)
+        return;
+    if (blocking_parse_timeout(c, c->argv[2].ptr, c->argv[2].len, 1, &timeout_ms) < 0)
+        return;
+    /* Redis waits for the client's last write (c->woff); Sluice waits for
+     * the whole stream so far, which includes it */
+    long long offset = repl.master_repl_offset;
+    int acks = count_acks(offset);
+    if (acks >= numreplicas || blocking_denied(c)) {
+        reply_int(c, acks);
+        return;
+    }
+    struct waiter *w = mem_alloc(sizeof(*w));
+    w->c = c;
+    w->offset = offset;
+    w->numreplicas = numreplicas;
+    w->next = waiters;
+    waiters = w;
+    blocking_block_client(c, &wait_kind, NULL, 0, timeout_ms, w);
+    repl_master_send_getack();
+}
+
+/* ---- min-replicas-to-write (Redis's refreshGoodSlavesCount) ---- */
+
+static int good_replicas(void)
+{
+    long long now = srv.unixtime;
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        n += r->attached && !r->rdb_only && now - r->ack_time_ms / 1000 <= srv.min_replicas_max_lag;
+    return n;
+}
+
+static int too_few_replicas(void)
+{
+    return !repl_is_replica() && srv.min_replicas_to_write && srv.min_replicas_max_lag &&
+           good_replicas() < srv.min_replicas_to_write;
+}
+
+static int noreplicas_refusal(sstr *msg)
+{
+    if (hooks_refusal_is_ping() || !too_few_replicas())
+        return 0;
+    if (msg)
+        *msg = sstr_cats(*msg, "-NOREPLICAS Not enough good replicas to write.");
+    return 1;
+}
+
+static void refresh_good_replicas(void)
+{
+    hooks_arm_write_refusal(noreplicas_refusal, too_few_replicas());
+}
+
 /* ---- cron ---- */
 
 static void master_cron(void)
 {
+    refresh_good_replicas();
     long long now = srv.unixtime;
     int n = repl_master_replica_count();
     if (n && srv.repl_ping_replica_period > 0 && now - last_ping >= srv.repl_ping_replica_period &&
@@ -331,6 +452,7 @@ void repl_master_register(void)
     propagate_register(master_feed, NULL);
     hooks_on_link_free(on_link_free);
     hooks_on_cron(master_cron);
+    hooks_on_write_refusal(30, noreplicas_refusal);
 }
 
 void repl_master_disconnect_replicas(void)
@@ -343,9 +465,10 @@ void repl_master_disconnect_replicas(void)
 void repl_master_send_getack(void)
 {
     static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
-    for (struct replica *r = replicas; r; r = r->next)
-        if (r->attached && !r->rdb_only)
-            reply_raw(r->c, getack, sizeof(getack) - 1);
+    /* it is part of the stream (the backlog and the offsets count it), as
+     * in Redis, or the replicas' offsets would not match the master's */
+    if (repl_master_replica_count() && repl_backlog_exists() && !repl_is_replica())
+        repl_master_feed_raw(getack, sizeof(getack) - 1);
 }
 
 int repl_master_replicas(struct repl_replica_view *out, int max)
@@ -382,5 +505,6 @@ const struct command_impl repl_master_commands[] = {
     {"sync", sync_command},
     {"psync", sync_command},
     {"replconf", replconf_command},
+    {"wait", wait_command},
     {NULL, NULL},
 };
