@@ -11,6 +11,9 @@
  *  - INFO replication (slave0 line) and ROLE with a connected replica;
  *    CLIENT LIST shows the link with flags=S;
  *  - REPLCONF errors as Redis 7.0 words them;
+ *  - WAIT with the replica up (1) and stopped (0 after the timeout);
+ *    min-replicas-to-write: -NOREPLICAS once the stopped replica's lag
+ *    passes min-replicas-max-lag, PING still answered;
  *  - redis-cli --rdb: a file redis-check-rdb accepts.
  */
 #define _GNU_SOURCE
@@ -231,6 +234,52 @@ static void test_replica(const char *rs)
        "partial resync: the replica continues from the backlog");
     ok(caught_up(mc, rc, 10000), "partial resync: the replica's offset reaches the master's");
     ok(digests_equal(mc, rc), "partial resync: DEBUG DIGEST equal");
+
+    /* WAIT and min-replicas-to-write */
+    cmd(mc, "SET w 1");
+    v = harness_cmd(mc, "WAIT 1 5000");
+    is_str(v, "1", "WAIT 1: one replica acknowledged the write");
+    free(v);
+    cmd(mc, "CONFIG SET min-replicas-max-lag 2");
+    cmd(mc, "CONFIG SET min-replicas-to-write 1");
+    v = harness_cmd(mc, "SET w 2");
+    is_str(v, "OK", "min-replicas-to-write 1: a write passes with a replica acking");
+    free(v);
+    kill(r.pid, SIGSTOP);
+    cmd(mc, "SET w 3");
+    long long t0 = harness_now_ms();
+    v = harness_cmd(mc, "WAIT 1 200");
+    long long took = harness_now_ms() - t0;
+    is_str(v, "0", "WAIT 1 200 with the replica stopped: 0");
+    ok(took >= 190, "WAIT waited for its timeout (%lld ms)", took);
+    free(v);
+    char *last = NULL;
+    long long deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline) {
+        free(last);
+        last = harness_cmd(mc, "SET w 4");
+        if (strcmp(last, "OK"))
+            break;
+        harness_sleep_ms(100);
+    }
+    is_str(last, "NOREPLICAS Not enough good replicas to write.", "stopped replica past max-lag: -NOREPLICAS");
+    free(last);
+    v = harness_cmd(mc, "PING");
+    is_str(v, "PONG", "NOREPLICAS does not refuse PING");
+    free(v);
+    kill(r.pid, SIGCONT);
+    deadline = harness_now_ms() + 10000;
+    last = NULL;
+    while (harness_now_ms() < deadline) {
+        free(last);
+        last = harness_cmd(mc, "SET w 5");
+        if (!strcmp(last, "OK"))
+            break;
+        harness_sleep_ms(100);
+    }
+    is_str(last, "OK", "writes pass again once the replica acks");
+    free(last);
+    cmd(mc, "CONFIG SET min-replicas-to-write 0");
 
     redisFree(rc);
     proc_stop(&r);
