@@ -234,6 +234,9 @@ static void test_replica(const char *rs)
        "partial resync: the replica continues from the backlog");
     ok(caught_up(mc, rc, 10000), "partial resync: the replica's offset reaches the master's");
     ok(digests_equal(mc, rc), "partial resync: DEBUG DIGEST equal");
+    is_int(info_field(mc, "stats", "sync_partial_ok"), 1, "INFO stats: sync_partial_ok 1");
+    is_int(info_field(mc, "stats", "sync_full"), 1, "INFO stats: sync_full 1 (the first sync)");
+    is_int(info_field(mc, "stats", "sync_partial_err"), 0, "INFO stats: sync_partial_err 0");
 
     /* WAIT and min-replicas-to-write */
     cmd(mc, "SET w 1");
