@@ -797,7 +797,8 @@ void clients_cron(void)
         struct client *c = list_entry(n, struct client, node);
         if (c->flags & CLIENT_CLOSE_ASAP)
             continue;
-        if (srv.maxidletime && !(c->flags & (CLIENT_BLOCKED | CLIENT_MONITOR | CLIENT_PAUSED | CLIENT_REPLICA | CLIENT_MASTER)) &&
+        if (srv.maxidletime &&
+            !(c->flags & (CLIENT_BLOCKED | CLIENT_MONITOR | CLIENT_PAUSED | CLIENT_REPLICA | CLIENT_MASTER)) &&
             srv.unixtime - c->last_interaction > srv.maxidletime) {
             server_log(LL_VERBOSE, "Closing idle client");
             client_close_async(c);

@@ -14,7 +14,8 @@
  *  - WAIT with the replica up (1) and stopped (0 after the timeout);
  *    min-replicas-to-write: -NOREPLICAS once the stopped replica's lag
  *    passes min-replicas-max-lag, PING still answered;
- *  - redis-cli --rdb: a file redis-check-rdb accepts.
+ *  - redis-cli --rdb: a file redis-check-rdb accepts; redis-cli --replica
+ *    gets the sync and then a write from the stream.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -307,6 +308,25 @@ static void test_replica(const char *rs)
     ok(rc2 == 0 && strstr(out, "RDB looks OK"), "redis-cli --rdb: redis-check-rdb accepts the file");
     if (rc2 != 0)
         tap_diag("%s", out);
+
+    /* redis-cli --replica: SYNC, then the stream as commands */
+    char clilog[600];
+    snprintf(clilog, sizeof(clilog), "%s/cli-replica.out", mdir);
+    pid_t cli = fork();
+    if (cli == 0) {
+        FILE *o = freopen(clilog, "w", stdout);
+        (void)o;
+        dup2(1, 2);
+        char port[16];
+        snprintf(port, sizeof(port), "%d", m.port);
+        execlp("redis-cli", "redis-cli", "-p", port, "--replica", (char *)NULL);
+        _exit(127);
+    }
+    ok(wait_file_contains(clilog, "SYNC done", 10000), "redis-cli --replica: the sync completes");
+    cmd(mc, "SET cli-marker-key cli-marker-value");
+    ok(wait_file_contains(clilog, "cli-marker-value", 10000), "redis-cli --replica: receives a write in the stream");
+    kill(cli, SIGTERM);
+    waitpid(cli, NULL, 0);
 
     redisFree(mc);
     proc_stop(&m);
