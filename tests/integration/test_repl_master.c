@@ -114,6 +114,69 @@ static int wait_file_contains(const char *path, const char *needle, int ms)
     return 0;
 }
 
+/* INFO replication with the values masked: the field names in order, and
+ * for slaveN lines the names of their parts ("slave0:ip,port,state,..."). */
+static char *masked_info(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "INFO replication");
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    if (!r || r->type != REDIS_REPLY_STRING) {
+        if (r)
+            freeReplyObject(r);
+        return out;
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(r->str, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *colon = strchr(line, ':');
+        if (!colon || len + strlen(line) + 4 >= cap)
+            continue;
+        len += (size_t)snprintf(out + len, cap - len, "%.*s", (int)(colon - line), line);
+        if (!strncmp(line, "slave", 5) && strchr(colon, '=')) {
+            char *v = colon + 1, *s2 = NULL;
+            for (char *part = strtok_r(v, ",", &s2); part; part = strtok_r(NULL, ",", &s2)) {
+                char *eq = strchr(part, '=');
+                len += (size_t)snprintf(out + len, cap - len, ":%.*s", eq ? (int)(eq - part) : 0, part);
+            }
+        }
+        len += (size_t)snprintf(out + len, cap - len, "\n");
+    }
+    freeReplyObject(r);
+    return out;
+}
+
+/* What redis-server 7.0 prints as a master with one online replica. */
+static char *redis_master_info(const char *rs)
+{
+    char d1[512], d2[512];
+    proc_make_dir(d1, sizeof(d1), "rmaster");
+    proc_make_dir(d2, sizeof(d2), "rreplica");
+    struct proc a, b;
+    char *out = NULL;
+    if (proc_start(&a, rs, d1, NULL, 20000) != 0)
+        return NULL;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", a.port);
+    const char *args[] = {"--replicaof", "127.0.0.1", port, NULL};
+    if (proc_start(&b, rs, d2, args, 20000) == 0) {
+        redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
+        cmd(ac, "SET k v");
+        long long deadline = harness_now_ms() + 10000;
+        while (harness_now_ms() < deadline) {
+            long long mo = info_field(ac, "replication", "master_repl_offset");
+            if (link_up(bc) && info_field(bc, "replication", "slave_repl_offset") == mo)
+                break;
+            harness_sleep_ms(20);
+        }
+        out = masked_info(ac);
+        redisFree(ac);
+        redisFree(bc);
+        proc_stop(&b);
+    }
+    proc_stop(&a);
+    return out;
+}
+
 static void test_replica(const char *rs)
 {
     char mdir[512], rdir[512];
@@ -201,6 +264,14 @@ static void test_replica(const char *rs)
     ok(digests_equal(mc, rc), "stream: DEBUG DIGEST equal after mixed writes");
 
     /* what the master shows */
+    char *want_fmt = redis_master_info(rs);
+    char *got_fmt = masked_info(mc);
+    ok(want_fmt && *want_fmt && !strcmp(got_fmt, want_fmt),
+       "INFO replication: the fields and their order as redis-server 7.0 prints them as a master with a replica");
+    if (want_fmt && strcmp(got_fmt, want_fmt))
+        tap_diag("sluice:\n%s\nredis:\n%s", got_fmt, want_fmt);
+    free(want_fmt);
+    free(got_fmt);
     redisReply *info = redisCommand(mc, "INFO replication");
     char want[128];
     snprintf(want, sizeof(want), "slave0:ip=127.0.0.1,port=%d,state=online,offset=", r.port);
