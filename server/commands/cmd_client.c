@@ -114,6 +114,10 @@ size_t client_memory_usage(const struct client *c, size_t *obuf)
 static void flags_string(const struct client *c, char *buf)
 {
     char *p = buf;
+    if (c->flags & CLIENT_REPLICA)
+        *p++ = 'S';
+    if (c->flags & CLIENT_MASTER)
+        *p++ = 'M';
     if (c->flags & CLIENT_MONITOR)
         *p++ = 'O';
     if (c->flags & CLIENT_MULTI)

@@ -626,7 +626,7 @@ static sstr info_persistence(sstr s)
 
 static sstr info_stats(sstr s)
 {
-    return sstr_catfmt(
+    s = sstr_catfmt(
         s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
@@ -640,10 +640,14 @@ static sstr info_stats(sstr s)
         "instantaneous_output_kbps:%.2f\r\n"
         "instantaneous_input_repl_kbps:0.00\r\n"
         "instantaneous_output_repl_kbps:0.00\r\n"
-        "rejected_connections:%lld\r\n"
-        "sync_full:0\r\n"
-        "sync_partial_ok:0\r\n"
-        "sync_partial_err:0\r\n"
+        "rejected_connections:%lld\r\n",
+        srv.stat_numconnections, srv.stat_numcommands, inst_mean(srv.inst_ops_samples), srv.stat_net_input_bytes,
+        srv.stat_net_output_bytes, (double)inst_mean(srv.inst_in_samples) / 1024,
+        (double)inst_mean(srv.inst_out_samples) / 1024, srv.stat_rejected_conn);
+    /* sync_full, sync_partial_ok, sync_partial_err: the replication module */
+    hooks_run_info("Stats", &s);
+    return sstr_catfmt(
+        s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -679,9 +683,7 @@ static sstr info_stats(sstr s)
         "io_threaded_writes_processed:0\r\n"
         "reply_buffer_shrinks:0\r\n"
         "reply_buffer_expands:0\r\n",
-        srv.stat_numconnections, srv.stat_numcommands, inst_mean(srv.inst_ops_samples), srv.stat_net_input_bytes,
-        srv.stat_net_output_bytes, (double)inst_mean(srv.inst_in_samples) / 1024,
-        (double)inst_mean(srv.inst_out_samples) / 1024, srv.stat_rejected_conn, srv.stat_expiredkeys,
+        srv.stat_expiredkeys,
         (double)srv.stat_expired_stale_perc_x100 / 100, srv.stat_expired_time_cap_reached_count,
         srv.stat_evictedkeys, srv.stat_keyspace_hits, srv.stat_keyspace_misses, srv.stat_unexpected_error_replies,
         srv.stat_total_error_replies, srv.stat_total_reads_processed, srv.stat_total_writes_processed);

@@ -72,6 +72,7 @@ void hooks_on_write_refusal(int order, write_refusal_fn *fn)
 }
 
 unsigned hooks_refusals_armed_;
+int hooks_refusal_is_ping_;
 
 void hooks_arm_write_refusal(write_refusal_fn *fn, int armed)
 {

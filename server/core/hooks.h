@@ -40,6 +40,10 @@ int hooks_write_refused(sstr *msg);
  * only while one is armed (one load per write command when healthy). */
 void hooks_arm_write_refusal(write_refusal_fn *fn, int armed);
 extern unsigned hooks_refusals_armed_; /* bit per hook; written by hooks.c only */
+/* While the hooks are asked: whether the command is PING rather than a
+ * write (a hook that refuses writes only lets it through: NOREPLICAS). */
+extern int hooks_refusal_is_ping_;
+static inline int hooks_refusal_is_ping(void) { return hooks_refusal_is_ping_; }
 static inline int hooks_write_refusal_armed(void) { return hooks_refusals_armed_ != 0; }
 
 /* After FLUSHDB (dbid) or FLUSHALL (dbid -1) emptied the data, before the

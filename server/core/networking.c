@@ -475,7 +475,7 @@ static void write_handler(evutil_socket_t fd, short what, void *arg)
 
 static int output_limit_reached(struct client *c)
 {
-    int cls = (c->flags & CLIENT_MONITOR) ? 1 : 0; /* monitors count as replicas in Redis */
+    int cls = (c->flags & (CLIENT_MONITOR | CLIENT_REPLICA)) ? 1 : 0; /* monitors count as replicas in Redis */
     long long hard = srv.client_obuf_limits[cls][0];
     long long soft = srv.client_obuf_limits[cls][1];
     long long soft_s = srv.client_obuf_limits[cls][2];
@@ -799,7 +799,8 @@ void clients_cron(void)
         struct client *c = list_entry(n, struct client, node);
         if (c->flags & CLIENT_CLOSE_ASAP)
             continue;
-        if (srv.maxidletime && !(c->flags & (CLIENT_BLOCKED | CLIENT_MONITOR | CLIENT_PAUSED)) &&
+        if (srv.maxidletime &&
+            !(c->flags & (CLIENT_BLOCKED | CLIENT_MONITOR | CLIENT_PAUSED | CLIENT_REPLICA | CLIENT_MASTER)) &&
             srv.unixtime - c->last_interaction > srv.maxidletime) {
             server_log(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
@@ -814,7 +815,9 @@ void clients_cron(void)
 
 const char *client_type_name(const struct client *c)
 {
-    if (c->flags & CLIENT_MONITOR)
+    if (c->flags & CLIENT_MASTER)
+        return "master";
+    if (c->flags & (CLIENT_MONITOR | CLIENT_REPLICA))
         return "replica";
     return "normal";
 }

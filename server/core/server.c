@@ -272,9 +272,9 @@ void process_command(struct client *c)
             return;
         }
     }
-    if (((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE ||
-         !strcmp(cmd->fullname, "ping")) &&
-        hooks_write_refusal_armed() && hooks_write_refused(NULL)) {
+    int is_write = ((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE) != 0;
+    if (hooks_write_refusal_armed() && (is_write || !strcmp(cmd->fullname, "ping")) &&
+        ((hooks_refusal_is_ping_ = !is_write), hooks_write_refused(NULL))) {
         /* the last BGSAVE or AOF write failed: accepting writes would lose them */
         sstr e = sstr_empty(64);
         hooks_write_refused(&e);

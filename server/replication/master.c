@@ -1,15 +1,510 @@
 /* master.c - the master side of replication (SYNC/PSYNC, full sync,
- * partial resync, the stream to the replicas, REPLCONF, WAIT).
- * Skeleton: to be written. */
-#include "repl_int.h"
+ * partial resync, the stream to the replicas, REPLCONF).
+ *
+ * A link becomes a replica (CLIENT_REPLICA, c->repl holds a struct
+ * replica) at its first REPLCONF or at SYNC/PSYNC; it joins the stream
+ * (`attached`) at SYNC/PSYNC.
+ *
+ * Full sync, for now: the snapshot is made in the main thread (rdb_save_rio
+ * into a memory buffer) and sent as `$<len>\r\n<rdb>`; the replica is
+ * online at once and the stream follows in its output buffer.  (Redis
+ * forks a child, disk-backed or diskless; not done yet.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void repl_master_feed_raw(const char *p, size_t n) { repl_backlog_feed(p, n); }
-void repl_master_disconnect_replicas(void) {}
-void repl_master_send_getack(void) {}
+#include "blocking.h"
+#include "commands.h"
+#include "commit_gate.h"
+#include "hooks.h"
+#include "mem.h"
+#include "propagate.h"
+#include "rdb.h"
+#include "repl.h"
+#include "repl_int.h"
+#include "reply.h"
+#include "rio.h"
+#include "server.h"
+#include "util.h"
+
+struct replica {
+    struct client *c;
+    struct replica *next;
+    char ip[64];
+    int port;
+    int capa_eof, capa_psync2;
+    int rdb_only;
+    int attached;           /* after SYNC/PSYNC: receives the stream */
+    long long ack_offset;
+    long long ack_time_ms;
+};
+
+static struct replica *replicas;
+static int stream_db = -1;           /* the db the stream last SELECTed (Redis's slaveseldb) */
+static long long no_replicas_since;  /* unixtime when the last replica left (backlog ttl) */
+static long long last_ping;
+
+long long repl_stat_sync_full, repl_stat_sync_partial_ok, repl_stat_sync_partial_err;
+
+static void wake_waiters(void);
+static void refresh_good_replicas(void);
+
+static struct replica *replica_of(struct client *c)
+{
+    if (c->repl)
+        return c->repl;
+    struct replica *r = mem_alloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->c = c;
+    /* the peer's ip: c->addr is "ip:port" */
+    snprintf(r->ip, sizeof(r->ip), "%s", c->addr);
+    char *colon = strrchr(r->ip, ':');
+    if (colon)
+        *colon = '\0';
+    r->next = replicas;
+    replicas = r;
+    c->repl = r;
+    c->flags |= CLIENT_REPLICA;
+    return r;
+}
+
+static void on_link_free(struct client *c)
+{
+    struct replica *r = c->repl;
+    if (!r || !(c->flags & CLIENT_REPLICA))
+        return;
+    for (struct replica **pp = &replicas; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    }
+    if (r->attached)
+        repl_isr_on_replica_gone(c->id);
+    c->repl = NULL;
+    mem_free(r);
+    if (!repl_master_replica_count())
+        no_replicas_since = srv.unixtime;
+}
+
+/* ---- the stream ---- */
+
+void repl_master_feed_raw(const char *p, size_t n)
+{
+    repl_backlog_feed(p, n);
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->attached && !r->rdb_only)
+            reply_raw(r->c, p, n);
+}
+
+static sstr cat_command(sstr s, int argc, const sstr *argv)
+{
+    s = sstr_catfmt(s, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        size_t len = sstr_len(argv[i]);
+        s = sstr_catfmt(s, "$%zu\r\n", len);
+        s = sstr_cat(s, argv[i], len);
+        s = sstr_cat(s, "\r\n", 2);
+    }
+    return s;
+}
+
+static void master_feed(void *priv, int dbid, int argc, const sstr *argv)
+{
+    (void)priv;
+    /* a replica relays its master's bytes instead; nothing to do without a backlog */
+    if (repl_is_replica() || !repl_backlog_exists())
+        return;
+    sstr s = sstr_empty(64);
+    if (dbid != stream_db) {
+        char num[16];
+        int n = snprintf(num, sizeof(num), "%d", dbid);
+        s = sstr_catfmt(s, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, num);
+        stream_db = dbid;
+    }
+    s = cat_command(s, argc, argv);
+    repl_master_feed_raw(s, sstr_len(s));
+    sstr_free(s);
+    repl_isr_note_stream(commit_gate_position(), repl.master_repl_offset);
+}
+
+/* ---- REPLCONF ---- */
+
+static void replconf_command(struct client *c)
+{
+    if (c->argc % 2 == 0) {
+        reply_error(c, "syntax error");
+        return;
+    }
+    for (int i = 1; i < c->argc; i += 2) {
+        const struct arg *opt = &c->argv[i], *val = &c->argv[i + 1];
+        if (arg_is(opt, "listening-port")) {
+            long long port;
+            if (arg_ll(c, val, &port, NULL) < 0)
+                return;
+            replica_of(c)->port = (int)port;
+        } else if (arg_is(opt, "ip-address")) {
+            struct replica *r = replica_of(c);
+            if (val->len < sizeof(r->ip)) {
+                memcpy(r->ip, val->ptr, val->len);
+                r->ip[val->len] = '\0';
+            } else {
+                reply_errorf(c, "REPLCONF ip-address provided by replica instance is too long: %zd bytes",
+                             (ssize_t)val->len);
+                return;
+            }
+        } else if (arg_is(opt, "capa")) {
+            struct replica *r = replica_of(c);
+            if (arg_is(val, "eof"))
+                r->capa_eof = 1;
+            else if (arg_is(val, "psync2"))
+                r->capa_psync2 = 1;
+            /* unknown capabilities are ignored, as in Redis */
+        } else if (arg_is(opt, "ack")) {
+            /* no reply, ever */
+            if (!c->repl)
+                return;
+            struct replica *r = c->repl;
+            long long off;
+            char buf[32];
+            if (val->len >= sizeof(buf))
+                return;
+            memcpy(buf, val->ptr, val->len);
+            buf[val->len] = '\0';
+            char *end;
+            off = strtoll(buf, &end, 10);
+            if (*end)
+                return;
+            if (off > r->ack_offset)
+                r->ack_offset = off;
+            r->ack_time_ms = mstime();
+            if (r->attached) {
+                repl_isr_on_ack(c->id, r->ack_offset);
+                wake_waiters();
+                refresh_good_replicas();
+            }
+            return;
+        } else if (arg_is(opt, "getack")) {
+            /* a master ignores it */
+            return;
+        } else if (arg_is(opt, "rdb-only")) {
+            long long v;
+            if (arg_ll(c, val, &v, NULL) < 0)
+                return;
+            if (v != 0 && v != 1) {
+                reply_error(c, "value is out of range, value must between 0 and 1");
+                return;
+            }
+            replica_of(c)->rdb_only = (int)v;
+        } else if (arg_is(opt, "rdb-filter-only")) {
+            /* Redis 7.0 accepts only an empty filter or "functions"; Sluice
+             * has no functions, so every filter keeps all the data */
+            replica_of(c);
+        } else {
+            reply_errorf(c, "Unrecognized REPLCONF option: %.*s", (int)opt->len, opt->ptr);
+            return;
+        }
+    }
+    reply_ok(c);
+}
+
+/* ---- SYNC / PSYNC ---- */
+
+static void full_sync(struct client *c, struct replica *r, int psync)
+{
+    repl_backlog_create();
+    sstr err = NULL;
+    rio rb;
+    rio_init_buffer(&rb);
+    if (rdb_save_rio(&rb, 0, &err) < 0) {
+        reply_errorf(c, "full sync failed: %s", err ? err : "?");
+        sstr_free(err);
+        rio_release(&rb);
+        return;
+    }
+    sstr rdb = rio_buffer_take(&rb);
+    rio_release(&rb);
+    repl_stat_sync_full++;
+    char hdr[128];
+    int n;
+    if (psync) {
+        n = snprintf(hdr, sizeof(hdr), "+FULLRESYNC %s %lld\r\n", repl_replid(), repl.master_repl_offset);
+        reply_raw(c, hdr, (size_t)n);
+    }
+    n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", sstr_len(rdb));
+    reply_raw(c, hdr, (size_t)n);
+    reply_raw(c, rdb, sstr_len(rdb));
+    sstr_free(rdb);
+    if (r->rdb_only) {
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        return;
+    }
+    /* the next command on the stream names its db */
+    stream_db = -1;
+    r->attached = 1;
+    r->ack_time_ms = mstime();
+}
+
+static void sync_command(struct client *c)
+{
+    int psync = arg_is(&c->argv[0], "psync");
+    if (c->flags & CLIENT_REPLICA && c->repl && ((struct replica *)c->repl)->attached)
+        return; /* already a replica: ignore, as Redis */
+    if (repl_is_replica()) {
+        struct repl_link_view l;
+        repl_replica_link(&l);
+        if (strcmp(l.link_status, "up")) {
+            reply_error(c, "-NOMASTERLINK Can't SYNC while not connected with my master");
+            return;
+        }
+    }
+    if (c->reply_bytes) {
+        reply_error(c, "SYNC and PSYNC are invalid with pending output");
+        return;
+    }
+    struct replica *r = replica_of(c);
+    if (psync) {
+        const struct arg *id = &c->argv[1];
+        long long off = 0;
+        char buf[32];
+        int ok = 0;
+        if (c->argv[2].len < sizeof(buf)) {
+            memcpy(buf, c->argv[2].ptr, c->argv[2].len);
+            buf[c->argv[2].len] = '\0';
+            char *end;
+            off = strtoll(buf, &end, 10);
+            ok = *buf && !*end;
+        }
+        int is_q = id->len == 1 && id->ptr[0] == '?';
+        int same = id->len == REPL_ID_LEN && !memcmp(id->ptr, repl_replid(), REPL_ID_LEN);
+        int prev = id->len == REPL_ID_LEN && !memcmp(id->ptr, repl.replid2, REPL_ID_LEN) &&
+                   off <= repl.second_repl_offset;
+        if (ok && (same || prev) && repl_backlog_covers(off - 1)) {
+            char hdr[128];
+            int n = r->capa_psync2 ? snprintf(hdr, sizeof(hdr), "+CONTINUE %s\r\n", repl_replid())
+                                   : snprintf(hdr, sizeof(hdr), "+CONTINUE\r\n");
+            reply_raw(c, hdr, (size_t)n);
+            sstr s = sstr_empty(64);
+            repl_backlog_copy(off - 1, &s);
+            reply_raw(c, s, sstr_len(s));
+            sstr_free(s);
+            r->attached = 1;
+            r->ack_time_ms = mstime();
+            repl_stat_sync_partial_ok++;
+            return;
+        }
+        if (!is_q)
+            repl_stat_sync_partial_err++;
+    }
+    full_sync(c, r, psync);
+}
+
+/* ---- WAIT ---- */
+
+/* A client blocked in WAIT (Redis's clients_waiting_acks). */
+struct waiter {
+    struct client *c;
+    struct waiter *next;
+    long long offset;
+    long long numreplicas;
+};
+static struct waiter *waiters;
+
+static int count_acks(long long offset)
+{
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        n += r->attached && !r->rdb_only && r->ack_offset >= offset;
+    return n;
+}
+
+static void wait_reply(struct client *c)
+{
+    struct waiter *w = c->bstate.priv;
+    reply_int(c, w ? count_acks(w->offset) : 0);
+}
+
+static void wait_free(void *priv)
+{
+    for (struct waiter **pp = &waiters; *pp; pp = &(*pp)->next) {
+        if (*pp == priv) {
+            *pp = ((struct waiter *)priv)->next;
+            break;
+        }
+    }
+    mem_free(priv);
+}
+
+static const struct block_kind wait_kind = {"wait", -1, NULL, wait_reply, wait_free};
+
+/* After an ACK: wake the waiters that have their count. */
+static void wake_waiters(void)
+{
+    struct waiter *w = waiters;
+    while (w) {
+        struct waiter *next = w->next;
+        if (count_acks(w->offset) >= w->numreplicas)
+            blocking_unblock_client(w->c, 0); /* replies the count, frees w */
+        w = next;
+    }
+}
+
+/* WAIT numreplicas timeout */
+static void wait_command(struct client *c)
+{
+    if (repl_is_replica()) {
+        reply_error(c, "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+                       "replica is configured to be writable (which is not the default) writes to replicas are "
+                       "just local and are not propagated.");
+        return;
+    }
+    long long numreplicas, timeout_ms;
+    if (arg_ll(c, &c->argv[1], &numreplicas, NULL) < 0)
+        return;
+    if (blocking_parse_timeout(c, c->argv[2].ptr, c->argv[2].len, 1, &timeout_ms) < 0)
+        return;
+    /* Redis waits for the client's last write (c->woff); Sluice waits for
+     * the whole stream so far, which includes it */
+    long long offset = repl.master_repl_offset;
+    int acks = count_acks(offset);
+    if (acks >= numreplicas || blocking_denied(c)) {
+        reply_int(c, acks);
+        return;
+    }
+    struct waiter *w = mem_alloc(sizeof(*w));
+    w->c = c;
+    w->offset = offset;
+    w->numreplicas = numreplicas;
+    w->next = waiters;
+    waiters = w;
+    blocking_block_client(c, &wait_kind, NULL, 0, timeout_ms, w);
+    repl_master_send_getack();
+}
+
+/* ---- min-replicas-to-write (Redis's refreshGoodSlavesCount) ---- */
+
+static int good_replicas(void)
+{
+    long long now = srv.unixtime;
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        n += r->attached && !r->rdb_only && now - r->ack_time_ms / 1000 <= srv.min_replicas_max_lag;
+    return n;
+}
+
+static int too_few_replicas(void)
+{
+    return !repl_is_replica() && srv.min_replicas_to_write && srv.min_replicas_max_lag &&
+           good_replicas() < srv.min_replicas_to_write;
+}
+
+static int noreplicas_refusal(sstr *msg)
+{
+    if (hooks_refusal_is_ping() || !too_few_replicas())
+        return 0;
+    if (msg)
+        *msg = sstr_cats(*msg, "-NOREPLICAS Not enough good replicas to write.");
+    return 1;
+}
+
+static void refresh_good_replicas(void)
+{
+    hooks_arm_write_refusal(noreplicas_refusal, too_few_replicas());
+}
+
+/* ---- cron ---- */
+
+static void master_cron(void)
+{
+    refresh_good_replicas();
+    long long now = srv.unixtime;
+    int n = repl_master_replica_count();
+    if (n && srv.repl_ping_replica_period > 0 && now - last_ping >= srv.repl_ping_replica_period &&
+        !repl_is_replica()) {
+        last_ping = now;
+        if (repl_backlog_exists()) {
+            static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+            repl_master_feed_raw(ping, sizeof(ping) - 1);
+        }
+    }
+    long long nowms = mstime();
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (r->attached && !r->rdb_only && srv.repl_timeout > 0 &&
+            nowms - r->ack_time_ms > srv.repl_timeout * 1000) {
+            server_log(LL_WARNING, "Disconnecting timedout replica: %s:%d", r->ip, r->port);
+            client_close_async(r->c);
+        }
+    }
+    if (!n && !repl_is_replica() && repl_backlog_exists() && srv.repl_backlog_ttl > 0 && no_replicas_since &&
+        now - no_replicas_since > srv.repl_backlog_ttl) {
+        /* Redis 7.0: a new id, replid2 cleared, then the backlog goes */
+        repl_change_replid();
+        repl_clear_replid2();
+        repl_backlog_free();
+        server_log(LL_NOTICE, "Replication backlog freed after %lld seconds without connected replicas.",
+                   srv.repl_backlog_ttl);
+    }
+}
+
+void repl_master_register(void)
+{
+    propagate_register(master_feed, NULL);
+    hooks_on_link_free(on_link_free);
+    hooks_on_cron(master_cron);
+    hooks_on_write_refusal(30, noreplicas_refusal);
+}
+
+void repl_master_disconnect_replicas(void)
+{
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->attached)
+            client_close_async(r->c);
+}
+
+void repl_master_send_getack(void)
+{
+    static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+    /* it is part of the stream (the backlog and the offsets count it), as
+     * in Redis, or the replicas' offsets would not match the master's */
+    if (repl_master_replica_count() && repl_backlog_exists() && !repl_is_replica())
+        repl_master_feed_raw(getack, sizeof(getack) - 1);
+}
+
 int repl_master_replicas(struct repl_replica_view *out, int max)
 {
-    (void)out;
-    (void)max;
-    return 0;
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (!r->attached || r->rdb_only)
+            continue;
+        if (n < max) {
+            struct repl_replica_view *v = &out[n];
+            memset(v, 0, sizeof(*v));
+            v->client_id = r->c->id;
+            v->ip = r->ip;
+            v->port = r->port;
+            v->state = "online";
+            v->online = 1;
+            v->ack_offset = r->ack_offset;
+            v->ack_time_ms = r->ack_time_ms;
+        }
+        n++;
+    }
+    return n;
 }
-int repl_master_replica_count(void) { return 0; }
+
+int repl_master_replica_count(void)
+{
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        n += r->attached && !r->rdb_only;
+    return n;
+}
+
+const struct command_impl repl_master_commands[] = {
+    {"sync", sync_command},
+    {"psync", sync_command},
+    {"replconf", replconf_command},
+    {"wait", wait_command},
+    {NULL, NULL},
+};

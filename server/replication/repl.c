@@ -70,9 +70,17 @@ static void info_replication(sstr *out)
                        repl_backlog_histlen());
 }
 
+static void info_stats(sstr *out)
+{
+    *out = sstr_catfmt(*out, "sync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n", repl_stat_sync_full,
+                       repl_stat_sync_partial_ok, repl_stat_sync_partial_err);
+}
+
 void repl_register_hooks(void)
 {
+    hooks_on_info("Stats", 10, info_stats);
     hooks_on_info("Replication", 10, info_replication);
+    repl_master_register();
     repl_isr_register();
 }
 

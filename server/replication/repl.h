@@ -15,4 +15,6 @@ void repl_register_hooks(void);
 void repl_startup(void);
 /* REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT WAITAOF FAILOVER. */
 extern const struct command_impl replication_commands[];
+/* SYNC PSYNC REPLCONF (master.c). */
+extern const struct command_impl repl_master_commands[];
 #endif

@@ -88,6 +88,10 @@ struct repl_replica_view {
     long long ack_time_ms; /* when it came (mstime) */
     int sluice;            /* negotiated the Sluice capability (ISR notices) */
 };
+/* INFO stats sync_full, sync_partial_ok, sync_partial_err. */
+extern long long repl_stat_sync_full, repl_stat_sync_partial_ok, repl_stat_sync_partial_err;
+/* The feed, link-free and cron hooks (repl_register_hooks calls it). */
+void repl_master_register(void);
 /* Fill up to max views; returns how many replicas there are. */
 int repl_master_replicas(struct repl_replica_view *out, int max);
 int repl_master_replica_count(void);
