@@ -9,7 +9,8 @@
  *
  * Section selection follows Redis 7.0's genInfoSectionDict: no argument or
  * "default" selects the default sections, "all" every built-in section,
- * "everything" also module sections (there are none), any other word the
+ * "everything" also module sections (Sluice's one: "isr", the in-sync
+ * replicas, printed by the replication module), any other word the
  * section of that name; an unknown name selects nothing, so INFO replies
  * an empty string.  Several words may be given; sections always come out
  * in Redis's order, separated by an empty line.  In RESP3 the reply is a
@@ -818,6 +819,7 @@ enum {
     SEC_LATENCYSTATS,
     SEC_CLUSTER,
     SEC_KEYSPACE,
+    SEC_ISR, /* Sluice's own: by name or "everything", as Redis's module sections */
     SEC_COUNT
 };
 
@@ -831,13 +833,21 @@ static const struct {
     [SEC_CPU] = {"cpu", 1},                 [SEC_MODULES] = {"module_list", 1},
     [SEC_COMMANDSTATS] = {"commandstats", 0}, [SEC_ERRORSTATS] = {"errorstats", 1},
     [SEC_LATENCYSTATS] = {"latencystats", 0}, [SEC_CLUSTER] = {"cluster", 1},
-    [SEC_KEYSPACE] = {"keyspace", 1},
+    [SEC_KEYSPACE] = {"keyspace", 1},       [SEC_ISR] = {"isr", 0},
 };
+
+/* The replication module prints the in-sync replicas (hooks.h). */
+static sstr info_isr(sstr s)
+{
+    s = sstr_cats(s, "# Isr\r\n");
+    hooks_run_info("Isr", &s);
+    return s;
+}
 
 sstr info_generate(const struct arg *argv, int argc)
 {
     int want[SEC_COUNT] = {0};
-    int all = 0;
+    int all = 0, everything = 0;
     if (argc == 0) {
         for (int i = 0; i < SEC_COUNT; i++)
             want[i] = sections[i].is_default;
@@ -849,6 +859,7 @@ sstr info_generate(const struct arg *argv, int argc)
                 want[i] |= sections[i].is_default;
         } else if (!strcmp(w, "all") || !strcmp(w, "everything")) {
             all = 1;
+            everything |= !strcmp(w, "everything");
         } else if (!strcmp(w, "modules")) {
             want[SEC_MODULES] = 1; /* "modules" also names the module list */
         } else {
@@ -862,7 +873,7 @@ sstr info_generate(const struct arg *argv, int argc)
     sstr s = sstr_empty(4096);
     int emitted = 0;
     for (int i = 0; i < SEC_COUNT; i++) {
-        if (!all && !want[i])
+        if (!want[i] && (!all || (i == SEC_ISR && !everything)))
             continue;
         if (emitted++)
             s = sstr_cat(s, "\r\n", 2);
@@ -880,6 +891,7 @@ sstr info_generate(const struct arg *argv, int argc)
         case SEC_LATENCYSTATS: s = info_latencystats(s); break;
         case SEC_CLUSTER: s = sstr_cats(s, "# Cluster\r\ncluster_enabled:0\r\n"); break;
         case SEC_KEYSPACE: s = info_keyspace(s); break;
+        case SEC_ISR: s = info_isr(s); break;
         }
     }
     return s;

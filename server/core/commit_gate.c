@@ -17,7 +17,7 @@
 
 static const struct commit_condition *conditions[MAX_CONDITIONS];
 static int nconditions;
-struct commit_gate_marks commit_gate_marks_ = {0, {COMMIT_POS_MAX, COMMIT_POS_MAX, COMMIT_POS_MAX}};
+struct commit_gate_marks commit_gate_marks_ = {0, {COMMIT_POS_MAX, COMMIT_POS_MAX, COMMIT_POS_MAX}, {0, 0, 0}};
 static struct list_head held = {{&held.n, &held.n}, 0};
 
 void commit_gate_register(const struct commit_condition *cond)
@@ -40,6 +40,17 @@ void commit_gate_forget(struct client *c)
     if (c->flags & CLIENT_GATE_HELD) {
         list_del(&held, &c->pending_node);
         c->flags &= ~CLIENT_GATE_HELD;
+    }
+}
+
+void commit_gate_for_each_held(int level, commit_pos upto, void (*fn)(struct client *c))
+{
+    struct list_node *n, *tmp;
+    list_for_each_safe(n, tmp, &held)
+    {
+        struct client *c = list_entry(n, struct client, pending_node);
+        if (c->commit_level >= level && c->commit_tag <= upto)
+            fn(c);
     }
 }
 

@@ -74,6 +74,9 @@ struct commit_gate_marks {
     /* per level: min over the conditions up to that level, at the last
      * advance/update; durable[COMMIT_LEVEL_NONE] is always COMMIT_POS_MAX */
     commit_pos durable[COMMIT_LEVELS];
+    /* per level: the highest tag a client at that level was given (a
+     * condition that must ask for acknowledgements knows someone waits) */
+    commit_pos wanted[COMMIT_LEVELS];
 };
 extern struct commit_gate_marks commit_gate_marks_;
 
@@ -92,6 +95,13 @@ void commit_gate_update(void);
  * are not durable yet.  networking.c asks before every write. */
 static inline int commit_gate_holds_tag(commit_pos tag, int level) { return tag > commit_gate_marks_.durable[level]; }
 #define commit_gate_holds(c) commit_gate_holds_tag((c)->commit_tag, (c)->commit_level)
+/* A client at `level` got `tag` (call_command). */
+static inline void commit_gate_want(int level, commit_pos tag)
+{
+    if (tag > commit_gate_marks_.wanted[level])
+        commit_gate_marks_.wanted[level] = tag;
+}
+static inline commit_pos commit_gate_wanted(int level) { return commit_gate_marks_.wanted[level]; }
 /* The durable mark of a level (INFO, the replication module). */
 static inline commit_pos commit_gate_durable(int level) { return commit_gate_marks_.durable[level]; }
 
@@ -101,6 +111,12 @@ void commit_gate_hold(struct client *c);
 
 /* A held client is being freed. */
 void commit_gate_forget(struct client *c);
+
+/* A condition gives up on writes it cannot make durable (acks all past
+ * ack-timeout-ms): fn is called, in hold order, for every held client at
+ * `level` or above whose tag is at most upto; fn must not free the client
+ * (client_close_async is fine). */
+void commit_gate_for_each_held(int level, commit_pos upto, void (*fn)(struct client *c));
 
 /* How many clients wait at the gate (INFO, tests). */
 unsigned long commit_gate_held_count(void);

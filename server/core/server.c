@@ -197,15 +197,19 @@ void call_command(struct client *c)
     cmd->proc(c);
     propagate_call_end(c, srv.dirty != dirty_before);
     /* its replies wait until what it wrote, or could have read, is durable
-     * under the client's acks; a read waits for the replicas only with
-     * read-committed.  The level never drops below that of replies still
+     * under the client's acks; a read of data waits for the replicas only
+     * with read-committed, a command that touches no data never does.  The level never drops below that of replies still
      * queued ahead (they leave in order, as one chain). */
     c->commit_tag = commit_gate_position();
     int level = c->acks >= 0 ? c->acks : srv.acks;
-    if (level == COMMIT_LEVEL_REPLICAS && !srv.read_committed && c->commit_tag == pos_before)
-        level = COMMIT_LEVEL_LOCAL;
-    if (queued_before == 0 || level > c->commit_level)
+    if (level == COMMIT_LEVEL_REPLICAS && c->commit_tag == pos_before &&
+        (!srv.read_committed || !(cmd->flags & (CMD_READONLY | CMD_WRITE))))
+        level = COMMIT_LEVEL_LOCAL; /* it wrote nothing, and read no data (or need not wait for what it read) */
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER))
+        c->commit_level = COMMIT_LEVEL_NONE; /* the stream never waits: it is what the replicas acknowledge */
+    else if (queued_before == 0 || level > c->commit_level)
         c->commit_level = (int8_t)level;
+    commit_gate_want(c->commit_level, c->commit_tag);
     if (!shutdown_before && srv.shutdown_asap)
         shutdown_requester = c->id; /* told if the shutdown fails */
 

@@ -1,0 +1,351 @@
+/* test_repl_isr.c - acks and the in-sync replicas, proven by stopping and
+ * killing things:
+ *
+ *  - acks 0 / 1 on the local condition: under appendfsync always with the
+ *    AOF's writes deferred (DEBUG AOF-WRITE-DEFER), a write at acks 1 gets
+ *    its reply only once its record is in the file, one at acks 0 before;
+ *  - CLIENT ACKS and the acks directive (default 1, errors as CONFIG SET's);
+ *  - with redis-server 7.0 as the replica and acks all: the replica joins
+ *    the ISR (INFO isr); every acknowledged write is already on the replica
+ *    when its reply arrives;
+ *  - the replica stopped (SIGSTOP): a write at acks all is held until the
+ *    replica leaves the ISR (replica-lag-max-ms), a write at acks 1 is not;
+ *    PING and CLIENT never wait;
+ *  - min-insync-replicas 2 with the replica out: acks all writes refused
+ *    with -NOREPLICAS before they are applied, acks 1 writes and reads
+ *    served; the replica resumes and rejoins; a write applied while the
+ *    ISR was full and then left alone waits ack-timeout-ms and its
+ *    connection is closed without a reply; read-committed no lets a read
+ *    through while that write waits;
+ *  - kill -9 of the master under a pipelined acks all load: every write
+ *    acknowledged is on the replica, in order.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proc.h"
+#include "tap.h"
+
+static long long info_field(redisContext *c, const char *section, const char *field)
+{
+    redisReply *r = redisCommand(c, "INFO %s", section);
+    long long v = -1;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        char key[128];
+        snprintf(key, sizeof(key), "\n%s:", field);
+        const char *p = strstr(r->str, key);
+        if (p)
+            v = atoll(p + strlen(key));
+    }
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+static int wait_field(redisContext *c, const char *section, const char *field, long long want, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    while (harness_now_ms() < deadline) {
+        if (info_field(c, section, field) == want)
+            return 1;
+        harness_sleep_ms(20);
+    }
+    return 0;
+}
+
+static int check(redisContext *c, const char *want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    const char *got = !r ? "(io error)" : r->str ? r->str : r->type == REDIS_REPLY_NIL ? "(nil)" : "(other)";
+    char num[32];
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        snprintf(num, sizeof(num), "%lld", r->integer);
+        got = num;
+    }
+    int eq = strcmp(got, want) == 0;
+    if (!eq)
+        tap_diag("got '%s', want '%s'", got, want);
+    if (r)
+        freeReplyObject(r);
+    return eq;
+}
+
+/* Send a command without reading its reply. */
+static void send_only(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisvAppendCommand(c, fmt, ap);
+    va_end(ap);
+    int done = 0;
+    while (!done && redisBufferWrite(c, &done) == REDIS_OK) {
+    }
+}
+
+/* Whether bytes (or EOF) arrive on c within ms. */
+static int readable_within(redisContext *c, int ms)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    return poll(&p, 1, ms) > 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return strdup("");
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, fp);
+    buf[got] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+    char *s = read_file(path);
+    int found = strstr(s, needle) != NULL;
+    free(s);
+    return found;
+}
+
+/* ---- acks 0 and 1 against the AOF ---- */
+
+static void test_local_levels(void)
+{
+    char dir[400], incr[600];
+    proc_make_dir(dir, sizeof(dir), "local");
+    snprintf(incr, sizeof(incr), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
+    const char *args[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
+    struct proc s;
+    if (proc_start_sluice(&s, dir, args) != 0) {
+        ok(0, "local: server starts");
+        return;
+    }
+    redisContext *c = proc_conn(&s);
+    ok(check(c, "1", "CLIENT ACKS"), "CLIENT ACKS: the directive's level (1) by default");
+    char *v = harness_cmd(c, "CONFIG GET acks");
+    is_str(v, "acks,1", "CONFIG GET acks: 1 by default");
+    free(v);
+    v = harness_cmd(c, "CONFIG SET acks two");
+    ok(strstr(v, "argument(s) must be one of the following") != NULL, "CONFIG SET acks two: refused (%s)", v);
+    free(v);
+    v = harness_cmd(c, "CLIENT ACKS two");
+    ok(strstr(v, "ERR") == v, "CLIENT ACKS two: an error (%s)", v);
+    free(v);
+    v = harness_cmd(c, "CLIENT ACKS 1 2");
+    ok(strstr(v, "ERR") == v, "CLIENT ACKS with two levels: an error (%s)", v);
+    free(v);
+
+    /* acks 1: the reply waits for the record to be in the file */
+    ok(check(c, "OK", "DEBUG AOF-WRITE-DEFER 2000"), "DEBUG AOF-WRITE-DEFER 2000");
+    send_only(c, "SET at-one v");
+    ok(!readable_within(c, 500), "acks 1: no reply while the AOF write is deferred");
+    redisReply *r = NULL;
+    redisGetReply(c, (void **)&r);
+    ok(r && r->type == REDIS_REPLY_STATUS && file_contains(incr, "at-one"),
+       "acks 1: the reply came once the record was in the file");
+    if (r)
+        freeReplyObject(r);
+
+    /* acks 0: the reply leaves at once, the record comes later */
+    ok(check(c, "OK", "CLIENT ACKS 0"), "CLIENT ACKS 0");
+    ok(check(c, "0", "CLIENT ACKS"), "CLIENT ACKS shows 0");
+    ok(check(c, "OK", "DEBUG AOF-WRITE-DEFER 2000"), "DEBUG AOF-WRITE-DEFER 2000 again");
+    ok(check(c, "OK", "SET at-zero v"), "acks 0: SET answered");
+    ok(!file_contains(incr, "at-zero"), "acks 0: answered before its record reached the file");
+    long long deadline = harness_now_ms() + 10000;
+    while (!file_contains(incr, "at-zero") && harness_now_ms() < deadline)
+        harness_sleep_ms(50);
+    ok(file_contains(incr, "at-zero"), "acks 0: the record reaches the file afterwards");
+    ok(check(c, "OK", "CLIENT ACKS default"), "CLIENT ACKS default");
+    ok(check(c, "1", "CLIENT ACKS"), "... back to the directive's level");
+    ok(check(c, "OK", "CONFIG SET acks all") && check(c, "all", "CLIENT ACKS"),
+       "CONFIG SET acks all: a connection at the default follows it");
+    ok(check(c, "OK", "CLIENT ACKS 0") && check(c, "RESET", "RESET") && check(c, "all", "CLIENT ACKS"),
+       "RESET forgets the connection's own level");
+    /* no replica: the ISR is the master alone, which is enough by default */
+    ok(check(c, "OK", "SET alone v"), "acks all without replicas: the master alone is the ISR");
+    ok(info_field(c, "isr", "isr_size") == 1, "INFO isr: isr_size:1");
+    ok(check(c, "OK", "CONFIG SET min-insync-replicas 2"), "CONFIG SET min-insync-replicas 2");
+    v = harness_cmd(c, "SET refused v");
+    is_str(v, "NOREPLICAS Not enough good replicas to write.", "acks all, ISR of 1 < 2: -NOREPLICAS");
+    free(v);
+    ok(check(c, "(nil)", "GET refused"), "... and the write was not applied");
+    ok(check(c, "PONG", "PING"), "PING still answered");
+    ok(check(c, "v", "GET alone"), "reads still answered");
+    ok(info_field(c, "isr", "acks_refused") == 1, "INFO isr: acks_refused:1");
+    ok(check(c, "OK", "CLIENT ACKS 1") && check(c, "OK", "SET accepted v"), "acks 1 writes are not refused");
+    redisFree(c);
+    proc_stop(&s);
+}
+
+/* ---- with a replica ---- */
+
+static void test_with_replica(const char *rs)
+{
+    char mdir[400], rdir[400], mlog[600];
+    proc_make_dir(mdir, sizeof(mdir), "master");
+    proc_make_dir(rdir, sizeof(rdir), "replica");
+    snprintf(mlog, sizeof(mlog), "%s/sluice.log", mdir);
+    struct proc m, r;
+    const char *margs[] = {"--replica-lag-max-ms", "1500", "--ack-timeout-ms", "3000", NULL};
+    if (proc_start_sluice(&m, mdir, margs) != 0) {
+        ok(0, "sluice starts");
+        return;
+    }
+    char mport[16];
+    snprintf(mport, sizeof(mport), "%d", m.port);
+    const char *rargs[] = {"--replicaof", "127.0.0.1", mport, NULL};
+    if (proc_start(&r, rs, rdir, rargs, 20000) != 0) {
+        ok(0, "redis-server starts as a replica");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *mc = proc_conn(&m), *rc = proc_conn(&r);
+    ok(wait_field(mc, "isr", "isr_size", 2, 10000), "the replica joins the ISR (isr_size:2)");
+    ok(file_contains(mlog, "joined the in-sync replicas"), "the join is logged");
+    char *v = harness_cmd(mc, "INFO isr");
+    ok(strstr(v, "replica0:ip=127.0.0.1,port=") && strstr(v, ",isr=1,"), "INFO isr: replica0 ... isr=1");
+    free(v);
+
+    /* every acknowledged write is on the replica when its reply arrives */
+    ok(check(mc, "OK", "CLIENT ACKS all"), "CLIENT ACKS all");
+    int on_replica = 0;
+    for (int i = 0; i < 200; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "%d", i + 1);
+        if (check(mc, want, "RPUSH acked %d", i) && check(rc, want, "LLEN acked"))
+            on_replica++;
+    }
+    is_int(on_replica, 200, "acks all: each of 200 writes is on the replica when its reply arrives");
+
+    /* the replica stops: the write waits until the replica leaves the ISR */
+    kill(r.pid, SIGSTOP);
+    redisContext *one = proc_conn(&m);
+    long long t0 = harness_now_ms();
+    send_only(mc, "SET held v");
+    ok(!readable_within(mc, 600), "replica stopped: an acks all write is held");
+    ok(check(one, "PONG", "PING") && check(one, "OK", "CLIENT ACKS all") && check(one, "all", "CLIENT ACKS"),
+       "PING and CLIENT at acks all are not held");
+    ok(check(one, "OK", "CLIENT ACKS 1") && check(one, "OK", "SET quick v"), "an acks 1 write is not held");
+    redisReply *rep = NULL;
+    redisGetReply(mc, (void **)&rep);
+    long long held_ms = harness_now_ms() - t0;
+    ok(rep && rep->type == REDIS_REPLY_STATUS, "the held write is answered once the replica left the ISR");
+    if (rep)
+        freeReplyObject(rep);
+    ok(held_ms >= 1000, "... not before replica-lag-max-ms (held %lld ms)", held_ms);
+    ok(info_field(mc, "isr", "isr_size") == 1 && info_field(mc, "isr", "isr_leaves") == 1,
+       "INFO isr: isr_size:1, isr_leaves:1");
+    ok(file_contains(mlog, "left the in-sync replicas"), "the leave is logged");
+
+    /* min-insync-replicas 2: refused before being applied */
+    ok(check(mc, "OK", "CONFIG SET min-insync-replicas 2"), "CONFIG SET min-insync-replicas 2");
+    v = harness_cmd(mc, "SET refused v");
+    is_str(v, "NOREPLICAS Not enough good replicas to write.", "ISR too small: acks all write refused");
+    free(v);
+    ok(check(one, "(nil)", "GET refused"), "... and not applied");
+    ok(check(mc, "v", "GET quick"), "acks all reads are served");
+
+    /* the replica resumes and rejoins */
+    kill(r.pid, SIGCONT);
+    ok(wait_field(mc, "isr", "isr_size", 2, 10000), "the replica resumes and rejoins");
+    ok(info_field(mc, "isr", "isr_joins") == 2, "INFO isr: isr_joins:2");
+    ok(check(mc, "OK", "SET after-rejoin v") && check(rc, "v", "GET after-rejoin"),
+       "acks all with min-insync-replicas 2: a write acknowledged is on the replica");
+
+    /* applied while the ISR was full, then left alone: ack-timeout-ms */
+    kill(r.pid, SIGSTOP);
+    t0 = harness_now_ms();
+    send_only(mc, "SET orphan v");
+    harness_sleep_ms(100);
+    redisContext *rd = proc_conn(&m);
+    ok(check(rd, "OK", "CLIENT ACKS all") && check(rd, "OK", "CONFIG SET read-committed no") &&
+           check(rd, "v", "GET orphan"),
+       "read-committed no: a read sees the write still waiting");
+    ok(check(rd, "OK", "CONFIG SET read-committed yes"), "read-committed yes again");
+    send_only(rd, "GET orphan");
+    ok(!readable_within(rd, 300), "read-committed yes: the read waits for the write it could see");
+    rep = NULL;
+    int got = redisGetReply(mc, (void **)&rep);
+    long long timeout_ms = harness_now_ms() - t0;
+    ok(got != REDIS_OK && !rep, "ack-timeout-ms: the write's connection is closed without a reply");
+    ok(timeout_ms >= 2500, "... after ack-timeout-ms (%lld ms)", timeout_ms);
+    ok(info_field(one, "isr", "acks_timeouts") >= 1, "INFO isr: acks_timeouts counted");
+    ok(file_contains(mlog, "not acknowledged by the in-sync replicas within ack-timeout-ms"), "and logged");
+    kill(r.pid, SIGCONT);
+    redisFree(mc);
+    redisFree(rd);
+    redisFree(one);
+
+    /* kill -9 of the master under a pipelined load at acks all */
+    mc = proc_conn(&m);
+    ok(check(mc, "OK", "CONFIG SET min-insync-replicas 1") && wait_field(mc, "isr", "isr_size", 2, 10000),
+       "kill -9: the replica is in the ISR again");
+    ok(check(mc, "OK", "CLIENT ACKS all"), "kill -9: CLIENT ACKS all");
+    int sent = 0, acked = 0, in_order = 1;
+    for (; sent < 5000; sent++)
+        redisAppendCommand(mc, "RPUSH load %d", sent);
+    int done = 0;
+    while (!done && redisBufferWrite(mc, &done) == REDIS_OK) {
+    }
+    while (acked < 1500) {
+        redisReply *x = NULL;
+        if (redisGetReply(mc, (void **)&x) != REDIS_OK || !x)
+            break;
+        in_order &= x->type == REDIS_REPLY_INTEGER && x->integer == acked + 1;
+        freeReplyObject(x);
+        acked++;
+    }
+    proc_kill9(&m);
+    while (1) { /* replies already in our socket buffer count as acknowledged */
+        redisReply *x = NULL;
+        if (redisGetReply(mc, (void **)&x) != REDIS_OK || !x)
+            break;
+        in_order &= x->type == REDIS_REPLY_INTEGER && x->integer == acked + 1;
+        freeReplyObject(x);
+        acked++;
+    }
+    ok(in_order, "kill -9: replies came in order (%d acknowledged of %d sent)", acked, sent);
+    redisReply *len = redisCommand(rc, "LLEN load");
+    long long on = len && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
+    if (len)
+        freeReplyObject(len);
+    ok(on >= acked, "kill -9: the replica has every acknowledged write (%lld >= %d)", on, acked);
+    redisReply *last = redisCommand(rc, "LINDEX load %d", acked - 1);
+    char want[16];
+    snprintf(want, sizeof(want), "%d", acked - 1);
+    ok(last && last->str && !strcmp(last->str, want), "kill -9: ... in order (element %d is %s)", acked - 1, want);
+    if (last)
+        freeReplyObject(last);
+    redisFree(mc);
+    redisFree(rc);
+    proc_stop(&r);
+}
+
+int main(void)
+{
+    proc_init("replisr");
+    test_local_levels();
+    const char *rs = proc_redis_path();
+    if (!rs) {
+        tap_skip_dep("redis", "redis-server not installed: no replica");
+        return tap_done();
+    }
+    test_with_replica(rs);
+    return tap_done();
+}
