@@ -559,7 +559,7 @@ static int load_into_keyspace(rio *r, const char *name, int merge, long long bas
     struct load_ctx x = {mem_calloc(sizeof(struct db *) * (size_t)srv.dbnum), merge};
     for (int i = 0; i < srv.dbnum; i++)
         x.scratch[i] = db_create(i);
-    struct rdb_load_opts o = {name, srv.dbnum, srv.list_max_listpack_size, srv.rdbchecksum, mstime(), 0,
+    struct rdb_load_opts o = {name, srv.dbnum, srv.list_max_listpack_size, srv.rdbchecksum, mstime(), srv.masterhost != NULL,
                               (srv.maxmemory_policy & MAXMEMORY_FLAG_LFU) != 0};
     struct rdb_sink sink = {sink_add, sink_lookup, sink_aux, NULL, &x};
     struct rdb_load_stats st;

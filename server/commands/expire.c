@@ -67,7 +67,8 @@ long long ks_now_ms(void)
 
 int ks_already_expired(long long when_ms)
 {
-    return when_ms <= ks_now_ms() && !srv.loading;
+    /* a replica stores what its master sends, TTL and all */
+    return when_ms <= ks_now_ms() && !srv.loading && !srv.masterhost;
 }
 
 int ks_parse_set_expire(struct client *c, const struct arg *a, int unit_seconds, int relative, long long *when_ms)

@@ -116,12 +116,26 @@ static int is_expired_at(long long when, long long now)
     return when >= 0 && when <= now;
 }
 
+/* Expiry on a replica (Redis's rule): the master decides when a key
+ * expires and sends its DEL down the stream.  The master's own commands
+ * therefore see every key; other clients see a logically expired key as
+ * absent, but reads leave it in place until that DEL comes. */
+static int master_view(void)
+{
+    return srv.masterhost && srv.current_client && (srv.current_client->flags & CLIENT_MASTER);
+}
+
+static int expired_now(long long when)
+{
+    return is_expired_at(when, server_mstime()) && !master_view();
+}
+
 int db_key_is_expired(struct db *db, const char *key, size_t len)
 {
     struct partition *p = find_partition(db, key, len);
     if (!p || srv.loading)
         return 0;
-    return is_expired_at(expire_of(p, key, len), server_mstime());
+    return expired_now(expire_of(p, key, len));
 }
 
 /* Remove an expired key as Redis does: count it, make WATCH see it. */
@@ -143,11 +157,15 @@ int db_expire_if_needed(struct db *db, const char *key, size_t len)
 {
     if (!db_key_is_expired(db, key, len))
         return 0;
+    if (srv.masterhost)
+        return 1; /* hidden, not deleted: the master's DEL will come */
     delete_expired(db, key, len);
     return 1;
 }
 
-static struct value *lookup(struct db *db, const char *key, size_t len)
+/* for_write: a write on a (writable) replica deletes the expired key it
+ * replaces, as Redis's lookupKeyWrite */
+static struct value *lookup(struct db *db, const char *key, size_t len, int for_write)
 {
     struct partition *p = find_partition(db, key, len);
     if (!p)
@@ -155,8 +173,9 @@ static struct value *lookup(struct db *db, const char *key, size_t len)
     dict_entry *e = dict_find(p->keys, key, len);
     if (!e)
         return NULL;
-    if (dict_size(p->expires) && is_expired_at(expire_of(p, key, len), server_mstime()) && !srv.loading) {
-        delete_expired(db, key, len);
+    if (dict_size(p->expires) && !srv.loading && expired_now(expire_of(p, key, len))) {
+        if (!srv.masterhost || for_write)
+            delete_expired(db, key, len);
         return NULL;
     }
     return e->v.ptr;
@@ -164,7 +183,7 @@ static struct value *lookup(struct db *db, const char *key, size_t len)
 
 struct value *db_lookup_read(struct db *db, const char *key, size_t len)
 {
-    struct value *v = lookup(db, key, len);
+    struct value *v = lookup(db, key, len, 0);
     if (v) {
         srv.stat_keyspace_hits++;
         value_touch(v);
@@ -176,7 +195,7 @@ struct value *db_lookup_read(struct db *db, const char *key, size_t len)
 
 struct value *db_lookup_write(struct db *db, const char *key, size_t len)
 {
-    struct value *v = lookup(db, key, len);
+    struct value *v = lookup(db, key, len, 1);
     if (v)
         value_touch(v);
     return v;
@@ -188,7 +207,7 @@ struct value *db_peek(struct db *db, const char *key, size_t len)
     if (!p)
         return NULL;
     dict_entry *e = dict_find(p->keys, key, len);
-    if (!e || (!srv.loading && is_expired_at(expire_of(p, key, len), server_mstime())))
+    if (!e || (!srv.loading && expired_now(expire_of(p, key, len))))
         return NULL;
     return e->v.ptr;
 }
@@ -495,7 +514,7 @@ static void expire_scan_cb(void *priv, const dict_entry *e)
 
 void db_active_expire_cycle(struct db **dbs, int dbnum, long long budget_us)
 {
-    if (srv.loading)
+    if (srv.loading || srv.masterhost)
         return;
     long long start = monotonic_us();
     for (int i = 0; i < dbnum; i++) {

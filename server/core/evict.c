@@ -147,8 +147,8 @@ static void evict_key(int dbid, sstr key)
 enum evict_result evict_perform(void)
 {
     continue_from_cron = 0;
-    if (!srv.maxmemory || srv.loading)
-        return EVICT_OK;
+    if (!srv.maxmemory || srv.loading || srv.masterhost)
+        return EVICT_OK; /* a replica evicts nothing: its master's DELs do (replica-ignore-maxmemory) */
     long long used = (long long)mem_used();
     if (used <= srv.maxmemory)
         return EVICT_OK;

@@ -117,6 +117,20 @@ void hooks_on_link_free(client_hook_fn *fn)
     link_free_hooks[nlink_free++] = fn;
 }
 
+static link_input_fn *master_applied_hook;
+
+void hooks_on_master_applied(link_input_fn *fn)
+{
+    assert(master_applied_hook == NULL);
+    master_applied_hook = fn;
+}
+
+void hooks_run_master_applied(struct client *c, const char *p, size_t n)
+{
+    if (master_applied_hook)
+        master_applied_hook(c, p, n);
+}
+
 void hooks_run_link_free(struct client *c)
 {
     for (int i = 0; i < nlink_free; i++)

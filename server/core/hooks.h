@@ -59,6 +59,13 @@ typedef void client_hook_fn(struct client *c);
 void hooks_on_link_free(client_hook_fn *fn);
 void hooks_run_link_free(struct client *c);
 
+/* A command that came on the master link (CLIENT_MASTER) was applied (or
+ * refused: it counts all the same); p[0..n) are its bytes as they came,
+ * which a replica counts in its offset and relays to its own replicas. */
+typedef void link_input_fn(struct client *c, const char *p, size_t n);
+void hooks_on_master_applied(link_input_fn *fn);
+void hooks_run_master_applied(struct client *c, const char *p, size_t n);
+
 /* INFO: a module's lines inside a section (the section's name as INFO
  * prints it in its header, e.g. "Persistence"), placed among the other
  * parts of that section by `order` (lower first; equal orders keep the

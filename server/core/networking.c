@@ -305,12 +305,16 @@ void client_process_input(struct client *c)
             break;
         }
         if (r == RESP_EMPTY) {
+            if (c->flags & CLIENT_MASTER)
+                hooks_run_master_applied(c, c->querybuf + c->qb_pos, consumed);
             c->qb_pos += consumed;
             continue;
         }
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
         process_command(c);
+        if (c->flags & CLIENT_MASTER)
+            hooks_run_master_applied(c, c->querybuf + c->qb_pos, consumed);
         c->qb_pos += consumed;
         if (!(c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)))
             reset_after_command(c);

@@ -28,6 +28,8 @@ static int prepare_to_write(struct client *c)
         return 0;
     if (c->fd < 0)
         return 0;
+    if ((c->flags & (CLIENT_MASTER | CLIENT_MASTER_FORCE_REPLY)) == CLIENT_MASTER)
+        return 0; /* the master's stream is applied, never answered (but for ACKs) */
     if (!(c->flags & (CLIENT_PENDING_WRITE | CLIENT_GATE_HELD))) {
         c->flags |= CLIENT_PENDING_WRITE;
         list_add_tail(&srv.pending_writes, &c->pending_node);

@@ -233,7 +233,7 @@ void call_command(struct client *c)
 
 static int pause_applies(struct client *c)
 {
-    if (!srv.pause.active || (c->flags & CLIENT_MONITOR))
+    if (!srv.pause.active || (c->flags & (CLIENT_MONITOR | CLIENT_MASTER)))
         return 0;
     if (!srv.pause.write_only)
         return 1;
@@ -263,7 +263,9 @@ void process_command(struct client *c)
         reject_fmt(c, "Command not allowed inside a transaction");
         return;
     }
-    if (srv.maxmemory && evict_perform() == EVICT_FAIL) {
+    /* the master's stream is obeyed: what it says was already accepted there */
+    int obeys = (c->flags & CLIENT_MASTER) != 0;
+    if (srv.maxmemory && !obeys && evict_perform() == EVICT_FAIL) {
         /* Redis's rule: what may grow memory is refused, and so is queueing
          * anything in MULTI (EXEC and DISCARD still run) */
         int is_exec = !strcmp(cmd->fullname, "exec");
@@ -277,7 +279,7 @@ void process_command(struct client *c)
         }
     }
     int is_write = ((cmd->flags | (!strcmp(cmd->fullname, "exec") ? c->mstate.cmd_flags : 0)) & CMD_WRITE) != 0;
-    if (hooks_write_refusal_armed() && (is_write || !strcmp(cmd->fullname, "ping")) &&
+    if (hooks_write_refusal_armed() && !obeys && (is_write || !strcmp(cmd->fullname, "ping")) &&
         ((hooks_refusal_is_ping_ = !is_write), hooks_write_refused(NULL))) {
         /* the last BGSAVE or AOF write failed: accepting writes would lose them */
         sstr e = sstr_empty(64);
@@ -502,9 +504,14 @@ void server_start(void)
     server_log(LL_NOTICE, "Server initialized");
 }
 
+/* Whether the loop is running (a handler is on the stack): libevent's
+ * loop is not re-entrant, so a load started from a handler (a replica's
+ * full sync, DEBUG RELOAD) cannot serve clients meanwhile. */
+static int loop_running;
+
 void server_process_events_while_blocked(void)
 {
-    for (int pass = 0; pass < 4; pass++) {
+    for (int pass = 0; pass < 4 && !loop_running; pass++) {
         event_base_loop(srv.base, EVLOOP_NONBLOCK);
         server_update_time();
     }
@@ -514,7 +521,9 @@ void server_process_events_while_blocked(void)
 void server_run(void)
 {
     for (;;) {
+        loop_running = 1;
         event_base_loop(srv.base, EVLOOP_ONCE);
+        loop_running = 0;
         server_update_time();
         unpause_if_due();
         blocking_handle_ready_keys();

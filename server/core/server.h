@@ -56,6 +56,7 @@
 #define CLIENT_GATE_HELD        (1u << 18) /* output waits at the commit gate */
 #define CLIENT_REPLICA          (1u << 19) /* a replica's link (after SYNC/PSYNC) */
 #define CLIENT_MASTER           (1u << 20) /* this replica's link to its master */
+#define CLIENT_MASTER_FORCE_REPLY (1u << 21) /* the master link's one reply (REPLCONF ACK) */
 
 struct db;
 struct event;
