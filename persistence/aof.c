@@ -706,6 +706,18 @@ static void stop_append_only(void)
     feed_off();
 }
 
+void aof_stop_for_sync(void)
+{
+    if (aof.state != AOF_OFF)
+        stop_append_only();
+}
+
+void aof_restart_after_sync(void)
+{
+    if (srv.appendonly && aof.state == AOF_OFF && start_append_only() != 0)
+        server_log(LL_WARNING, "Failed enabling the AOF after successful master synchronization!");
+}
+
 int aof_apply_appendonly(const char **err)
 {
     if (srv.appendonly && aof.state == AOF_OFF) {

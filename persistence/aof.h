@@ -41,6 +41,12 @@ int aof_child_active(void);
  * scheduled behind it starts without waiting for the next cron tick. */
 void aof_start_scheduled_rewrite(void);
 
+/* A replica's full sync replaces the dataset (Redis's stopAppendOnly
+ * before the load, restartAOFAfterSYNC after): the AOF is closed, then
+ * starts over with a rewrite of what was loaded. */
+void aof_stop_for_sync(void);
+void aof_restart_after_sync(void);
+
 /* CONFIG SET appendonly / appendfsync: the config module's apply hooks.
  * 0 ok, -1 with *err set. */
 int aof_apply_appendonly(const char **err);

@@ -952,7 +952,8 @@ static sstr bind_get(void)
     return s;
 }
 
-/* replicaof is only stored: Sluice has no replication. */
+/* replicaof: the master this server replicates at startup (the
+ * replication module connects; REPLICAOF changes it at run time). */
 
 static int replicaof_set(char **argv, int argc, const char **err)
 {

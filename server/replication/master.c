@@ -186,7 +186,9 @@ static void replconf_command(struct client *c)
             }
             return;
         } else if (arg_is(opt, "getack")) {
-            /* a master ignores it */
+            /* our master asks where we are; a master ignores it */
+            if (c->flags & CLIENT_MASTER)
+                repl_replica_send_ack();
             return;
         } else if (arg_is(opt, "rdb-only")) {
             long long v;
@@ -461,6 +463,8 @@ void repl_master_disconnect_replicas(void)
         if (r->attached)
             client_close_async(r->c);
 }
+
+void repl_master_reset_stream_db(void) { stream_db = -1; }
 
 void repl_master_send_getack(void)
 {

@@ -44,7 +44,19 @@ static void info_replication(sstr *out)
                            "slave_repl_offset:%lld\r\n",
                            l.host, l.port, l.link_status, l.last_io_seconds_ago, l.sync_in_progress,
                            l.read_repl_offset, l.repl_offset);
-        if (l.link_down_since_seconds >= 0)
+        if (l.sync_in_progress) {
+            long long total = l.sync_total_bytes, read = l.sync_read_bytes;
+            long long left = total >= 0 ? total - read : -1;
+            double perc = total > 0 ? (double)read * 100 / (double)total : 0;
+            *out = sstr_catfmt(*out,
+                               "master_sync_total_bytes:%lld\r\n"
+                               "master_sync_read_bytes:%lld\r\n"
+                               "master_sync_left_bytes:%lld\r\n"
+                               "master_sync_perc:%.2f\r\n"
+                               "master_sync_last_io_seconds_ago:%lld\r\n",
+                               total, read, left, perc, l.last_io_seconds_ago);
+        }
+        if (!l.link_up)
             *out = sstr_catfmt(*out, "master_link_down_since_seconds:%lld\r\n", l.link_down_since_seconds);
         *out = sstr_catfmt(*out,
                            "slave_priority:%lld\r\n"
@@ -81,10 +93,11 @@ void repl_register_hooks(void)
     hooks_on_info("Stats", 10, info_stats);
     hooks_on_info("Replication", 10, info_replication);
     repl_master_register();
+    repl_replica_register();
     repl_isr_register();
 }
 
-void repl_startup(void) {}
+void repl_startup(void) { repl_replica_startup(); }
 
 /* ROLE */
 static void role_command(struct client *c)

@@ -17,4 +17,6 @@ void repl_startup(void);
 extern const struct command_impl replication_commands[];
 /* SYNC PSYNC REPLCONF (master.c). */
 extern const struct command_impl repl_master_commands[];
+/* REPLICAOF SLAVEOF (replica.c). */
+extern const struct command_impl repl_replica_commands[];
 #endif

@@ -75,6 +75,8 @@ long long repl_backlog_histlen(void);
 void repl_master_feed_raw(const char *p, size_t n);
 /* Close every replica link (a master becoming a replica; a replid change). */
 void repl_master_disconnect_replicas(void);
+/* The next command on the stream starts with SELECT (a new history). */
+void repl_master_reset_stream_db(void);
 /* Ask every online replica for an ACK now (REPLCONF GETACK *). */
 void repl_master_send_getack(void);
 /* The replicas, as INFO and the ISR see them. */
@@ -103,14 +105,24 @@ struct repl_link_view {
     const char *host;
     int port;
     const char *link_status;   /* up, down */
+    int link_up;
     long long last_io_seconds_ago;
     int sync_in_progress;
+    long long sync_total_bytes; /* -1: EOF-marked (size unknown) */
+    long long sync_read_bytes;
     long long read_repl_offset; /* bytes read from the master */
     long long repl_offset;      /* bytes applied */
     long long link_down_since_seconds; /* -1 while up */
     int in_isr;                /* as the master last said (Sluice masters) */
 };
 void repl_replica_link(struct repl_link_view *out);
+/* REPLCONF ACK <applied offset> to the master (every second, after a
+ * sync, and when the master sends REPLCONF GETACK). */
+void repl_replica_send_ack(void);
+/* The link-free, cron, master-applied and READONLY hooks. */
+void repl_replica_register(void);
+/* replicaof in the configuration: connect. */
+void repl_replica_startup(void);
 
 /* ---- isr.c ---- */
 /* The master's feed ends a record at stream offset `end` for commit

@@ -79,6 +79,71 @@ void harness_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+char *harness_info_str(redisContext *c, const char *section, const char *field, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    redisReply *r = redisCommand(c, "INFO %s", section);
+    if (r && r->type == REDIS_REPLY_STRING) {
+        char key[128];
+        snprintf(key, sizeof(key), "\n%s:", field);
+        const char *p = strstr(r->str, key);
+        if (!p && !strncmp(r->str, key + 1, strlen(key + 1)))
+            p = r->str - 1; /* the first line */
+        if (p) {
+            p += strlen(key);
+            size_t n = strcspn(p, "\r\n");
+            if (n >= len)
+                n = len - 1;
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+        }
+    }
+    if (r)
+        freeReplyObject(r);
+    return buf;
+}
+
+long long harness_info_field(redisContext *c, const char *section, const char *field)
+{
+    char buf[128];
+    harness_info_str(c, section, field, buf, sizeof(buf));
+    return buf[0] ? atoll(buf) : -1;
+}
+
+int harness_wait_info_field(redisContext *c, const char *section, const char *field, long long want, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    do {
+        if (harness_info_field(c, section, field) == want)
+            return 1;
+        harness_sleep_ms(20);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+char *harness_read_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return strdup("");
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
+    size_t got = n > 0 ? fread(buf, 1, (size_t)n, fp) : 0;
+    buf[got] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+int harness_file_contains(const char *path, const char *needle)
+{
+    char *s = harness_read_file(path);
+    int found = strstr(s, needle) != NULL;
+    free(s);
+    return found;
+}
+
 const char *harness_server_path(void)
 {
     const char *p = getenv("SLUICE_SERVER");

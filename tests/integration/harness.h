@@ -58,4 +58,14 @@ char *harness_cmdargv(redisContext *c, int argc, const char **argv, const size_t
 long long harness_now_ms(void);
 void harness_sleep_ms(int ms);
 
+/* INFO <section>'s field as a number (-1 when absent), or as text copied
+ * into buf ("" when absent; returns buf). */
+long long harness_info_field(redisContext *c, const char *section, const char *field);
+char *harness_info_str(redisContext *c, const char *section, const char *field, char *buf, size_t len);
+/* Poll INFO until the field equals want (every 20 ms, up to ms): 1 if it did. */
+int harness_wait_info_field(redisContext *c, const char *section, const char *field, long long want, int ms);
+/* A whole file, NUL-terminated (malloc'ed; "" when it can't be read). */
+char *harness_read_file(const char *path);
+int harness_file_contains(const char *path, const char *needle);
+
 #endif

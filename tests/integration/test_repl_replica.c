@@ -1,0 +1,500 @@
+/* test_repl_replica.c - Sluice as a replica, of redis-server 7.0 and of
+ * Sluice, proven against the master's own view of its data:
+ *
+ *  - a Sluice replica of a redis-server master: full sync both ways the
+ *    master sends it (diskless `$EOF:` and disk-backed `$<len>`), into a
+ *    file or into memory (repl-diskless-load swapdb); DEBUG DIGEST equal to
+ *    the master's; the stream after it (SELECT, MULTI, expiries as
+ *    absolute times);
+ *  - INFO replication on the replica: Redis 7.0's fields in its order
+ *    (compared with a redis-server replica of the same master); ROLE;
+ *  - -READONLY for writes (and EXECABORT in MULTI), reads served;
+ *  - expiry on a replica: a logically expired key is hidden from reads
+ *    but stays until the master's DEL comes;
+ *  - the link killed: partial resync (+CONTINUE, sync_partial_ok);
+ *  - REPLICAOF errors and "Already connected"; a client blocked in BLPOP
+ *    is told -UNBLOCKED when its server becomes a replica;
+ *  - a chain Sluice -> Sluice -> Sluice under a workload of lists,
+ *    streams and groups: every digest equal; WAIT and acks all answered
+ *    by a Sluice replica's GETACK reply; promotion with REPLICAOF NO ONE:
+ *    the chained replica and the old master continue partially, with
+ *    replid2;
+ *  - a replica with appendonly yes: its AOF starts over from the synced
+ *    data, so a restart finds it.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proc.h"
+#include "tap.h"
+
+static char *cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    char *s;
+    if (!r)
+        s = strdup("(io error)");
+    else if (r->type == REDIS_REPLY_INTEGER)
+        (void)!asprintf(&s, "%lld", r->integer);
+    else if (r->type == REDIS_REPLY_NIL)
+        s = strdup("(nil)");
+    else if (r->str)
+        s = strdup(r->str);
+    else
+        (void)!asprintf(&s, "(type %d, %zu elements)", r->type, r->elements);
+    if (r)
+        freeReplyObject(r);
+    return s;
+}
+
+static int expect(redisContext *c, const char *want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    char num[32];
+    const char *got = !r ? "(io error)" : r->str ? r->str : r->type == REDIS_REPLY_NIL ? "(nil)" : "(other)";
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        snprintf(num, sizeof(num), "%lld", r->integer);
+        got = num;
+    }
+    int eq = !strcmp(got, want);
+    if (!eq)
+        tap_diag("got '%s', want '%s'", got, want);
+    if (r)
+        freeReplyObject(r);
+    return eq;
+}
+
+static int wait_link_up(redisContext *c, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    char buf[32];
+    do {
+        if (!strcmp(harness_info_str(c, "replication", "master_link_status", buf, sizeof(buf)), "up") &&
+            harness_info_field(c, "replication", "master_sync_in_progress") == 0)
+            return 1;
+        harness_sleep_ms(20);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+/* The replica has applied everything the master has sent so far. */
+static int wait_caught_up(redisContext *m, redisContext *r, int ms)
+{
+    long long want = harness_info_field(m, "replication", "master_repl_offset");
+    return harness_wait_info_field(r, "replication", "slave_repl_offset", want, ms);
+}
+
+static int same_digest(redisContext *a, redisContext *b)
+{
+    char *da = cmd(a, "DEBUG DIGEST"), *db = cmd(b, "DEBUG DIGEST");
+    int eq = !strcmp(da, db) && strlen(da) == 40;
+    if (!eq)
+        tap_diag("digests differ: %s vs %s", da, db);
+    free(da);
+    free(db);
+    return eq;
+}
+
+/* INFO replication's field names, in order, with the values dropped. */
+static char *field_names(redisContext *c)
+{
+    char *info = cmd(c, "INFO replication");
+    size_t cap = strlen(info) + 1, n = 0;
+    char *out = calloc(1, cap);
+    for (char *line = strtok(info, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+        char *colon = strchr(line, ':');
+        if (!colon || line[0] == '#')
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%.*s,", (int)(colon - line), line);
+    }
+    free(info);
+    return out;
+}
+
+static void start_replica_of(struct proc *p, const char *bin, const char *name, int master_port,
+                             const char *const *more)
+{
+    char dir[400], port[16];
+    proc_make_dir(dir, sizeof(dir), name);
+    snprintf(port, sizeof(port), "%d", master_port);
+    const char *args[16] = {"--replicaof", "127.0.0.1", port};
+    int n = 3;
+    for (int i = 0; more && more[i] && n < 15; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    if (proc_start(p, bin, dir, args, 60000) != 0)
+        p->pid = 0;
+}
+
+/* ---- of a redis-server master ---- */
+
+static void fill(redisContext *m)
+{
+    free(cmd(m, "RPUSH q a b c d"));
+    free(cmd(m, "SET k v"));
+    free(cmd(m, "SET later v PX 600000"));
+    free(cmd(m, "XADD s 1-1 f v"));
+    free(cmd(m, "XADD s 2-1 f w"));
+    free(cmd(m, "XGROUP CREATE s g 0"));
+    free(cmd(m, "XREADGROUP GROUP g alice COUNT 1 STREAMS s >"));
+    free(cmd(m, "SELECT 5"));
+    free(cmd(m, "SET in5 yes"));
+    free(cmd(m, "SELECT 0"));
+}
+
+static void of_redis(const char *rs, const char *name, const char *const *mextra, const char *const *rextra)
+{
+    char mdir[400], rlog[600];
+    proc_make_dir(mdir, sizeof(mdir), name);
+    struct proc m, r;
+    if (proc_start(&m, rs, mdir, mextra, 20000) != 0) {
+        ok(0, "%s: redis-server master starts", name);
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    fill(mc);
+    char rname[64];
+    snprintf(rname, sizeof(rname), "%s-replica", name);
+    start_replica_of(&r, harness_server_path(), rname, m.port, rextra);
+    if (!r.pid) {
+        ok(0, "%s: sluice starts as a replica", name);
+        proc_stop(&m);
+        return;
+    }
+    snprintf(rlog, sizeof(rlog), "%s/sluice.log", r.dir);
+    redisContext *rc = proc_conn(&r);
+    ok(wait_link_up(rc, 30000), "%s: the link comes up after the full sync", name);
+    ok(wait_caught_up(mc, rc, 10000), "%s: slave_repl_offset reaches the master's offset", name);
+    ok(same_digest(mc, rc), "%s: DEBUG DIGEST equals the master's", name);
+    ok(expect(rc, "a", "LINDEX q 0") && expect(rc, "2", "XLEN s"), "%s: lists and streams are there", name);
+    ok(harness_info_field(mc, "stats", "sync_full") == 1, "%s: the master counted one full sync", name);
+
+    /* the stream: writes in two databases, MULTI, an expiry */
+    free(cmd(mc, "RPUSH q e"));
+    free(cmd(mc, "SELECT 5"));
+    free(cmd(mc, "MULTI"));
+    free(cmd(mc, "INCR n"));
+    free(cmd(mc, "INCR n"));
+    free(cmd(mc, "EXEC"));
+    free(cmd(mc, "SELECT 0"));
+    free(cmd(mc, "XACK s g 1-1"));
+    ok(wait_caught_up(mc, rc, 10000), "%s: the stream's writes arrive", name);
+    ok(same_digest(mc, rc), "%s: digests still equal after the stream", name);
+    ok(expect(rc, "OK", "SELECT 5") && expect(rc, "2", "GET n") && expect(rc, "OK", "SELECT 0"),
+       "%s: MULTI/EXEC in db 5 applied", name);
+    ok(harness_file_contains(rlog, "MASTER <-> REPLICA sync: Finished with success"),
+       "%s: the replica logged a successful sync", name);
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&r);
+    proc_stop(&m);
+}
+
+/* ---- behaviour on a replica, with redis-server as the master ---- */
+
+static void behaviour(const char *rs)
+{
+    char mdir[400];
+    proc_make_dir(mdir, sizeof(mdir), "behaviour");
+    const char *margs[] = {"--repl-diskless-sync-delay", "0", NULL};
+    struct proc m, r, rr;
+    if (proc_start(&m, rs, mdir, margs, 20000) != 0) {
+        ok(0, "behaviour: redis-server master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    free(cmd(mc, "SET k v"));
+    start_replica_of(&r, harness_server_path(), "behaviour-sluice", m.port, NULL);
+    start_replica_of(&rr, rs, "behaviour-redis", m.port, NULL);
+    if (!r.pid || !rr.pid) {
+        ok(0, "behaviour: both replicas start");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *rc = proc_conn(&r), *rrc = proc_conn(&rr);
+    ok(wait_link_up(rc, 30000) && wait_link_up(rrc, 30000), "behaviour: both replicas are up");
+
+    /* INFO replication: the fields redis-server's replica prints, in order */
+    char *ours = field_names(rc), *theirs = field_names(rrc);
+    is_str(ours, theirs, "INFO replication on a replica: Redis 7.0's fields in its order");
+    free(ours);
+    free(theirs);
+    char buf[64];
+    ok(!strcmp(harness_info_str(rc, "replication", "role", buf, sizeof(buf)), "slave"), "role:slave");
+    ok(harness_info_field(rc, "replication", "master_port") == m.port, "master_port is the master's");
+    ok(harness_info_field(rc, "replication", "master_last_io_seconds_ago") >= 0,
+       "master_last_io_seconds_ago is a number of seconds");
+    redisReply *role = redisCommand(rc, "ROLE");
+    ok(role && role->type == REDIS_REPLY_ARRAY && role->elements == 5 && !strcmp(role->element[0]->str, "slave") &&
+           role->element[2]->integer == m.port && !strcmp(role->element[3]->str, "connected"),
+       "ROLE: slave, host, port, connected, offset");
+    if (role)
+        freeReplyObject(role);
+
+    /* read-only */
+    char *v = cmd(rc, "SET x y");
+    is_str(v, "READONLY You can't write against a read only replica.", "a write on the replica: -READONLY");
+    free(v);
+    ok(expect(rc, "v", "GET k") && expect(rc, "PONG", "PING"), "reads and PING are served");
+    free(cmd(rc, "MULTI"));
+    v = cmd(rc, "LPUSH l x");
+    is_str(v, "READONLY You can't write against a read only replica.", "... inside MULTI too");
+    free(v);
+    v = cmd(rc, "EXEC");
+    ok(!strncmp(v, "EXECABORT", 9), "... and EXEC aborts (%s)", v);
+    free(v);
+
+    /* expiry: the master decides */
+    free(cmd(mc, "DEBUG SET-ACTIVE-EXPIRE 0"));
+    free(cmd(mc, "SET soon v PX 200"));
+    ok(wait_caught_up(mc, rc, 10000), "a key with a TTL reaches the replica");
+    ok(expect(rc, "v", "GET soon"), "... readable before it expires");
+    harness_sleep_ms(400);
+    ok(expect(rc, "(nil)", "GET soon") && expect(rc, "0", "EXISTS soon"), "expired on the replica: hidden from reads");
+    ok(expect(rc, "2", "DBSIZE"), "... but still there: the replica does not delete it (DBSIZE 2)");
+    free(cmd(mc, "GET soon")); /* the master expires it and sends DEL */
+    ok(wait_caught_up(mc, rc, 10000) && expect(rc, "1", "DBSIZE"), "the master's DEL removes it (DBSIZE 1)");
+    free(cmd(mc, "DEBUG SET-ACTIVE-EXPIRE 1"));
+
+    /* the link killed: partial resync */
+    long long partial = harness_info_field(mc, "stats", "sync_partial_ok");
+    free(cmd(rc, "CLIENT KILL TYPE master"));
+    free(cmd(mc, "SET during gap"));
+    ok(harness_wait_info_field(mc, "stats", "sync_partial_ok", partial + 1, 20000),
+       "after CLIENT KILL TYPE master the replica continues (+CONTINUE, sync_partial_ok +1)");
+    ok(wait_link_up(rc, 20000) && wait_caught_up(mc, rc, 10000) && expect(rc, "gap", "GET during"),
+       "the write made meanwhile arrives");
+    ok(harness_info_field(mc, "stats", "sync_full") == 2, "no further full sync (two replicas, two full syncs)");
+    ok(same_digest(mc, rc), "digest equal to the master's");
+
+    /* REPLICAOF replies */
+    char port[16];
+    snprintf(port, sizeof(port), "%d", m.port);
+    ok(expect(rc, "OK Already connected to specified master", "REPLICAOF 127.0.0.1 %s", port),
+       "REPLICAOF to the same master: +OK Already connected to specified master");
+    v = cmd(rc, "REPLICAOF 127.0.0.1 70000");
+    is_str(v, "ERR Invalid master port", "REPLICAOF with port 70000: Redis's error");
+    free(v);
+    v = cmd(rc, "REPLICAOF 127.0.0.1 nope");
+    is_str(v, "ERR Invalid master port", "REPLICAOF with a non-numeric port: the same error");
+    free(v);
+    v = cmd(rc, "REPLICAOF a");
+    is_str(v, "ERR wrong number of arguments for 'replicaof' command", "REPLICAOF with one argument: arity");
+    free(v);
+
+    /* promotion, then a blocked client told when it becomes a replica again */
+    ok(expect(rc, "OK", "REPLICAOF NO ONE"), "REPLICAOF NO ONE");
+    ok(!strcmp(harness_info_str(rc, "replication", "role", buf, sizeof(buf)), "master"), "... role:master");
+    char id2[64], was[64];
+    harness_info_str(rc, "replication", "master_replid2", id2, sizeof(id2));
+    harness_info_str(mc, "replication", "master_replid", was, sizeof(was));
+    is_str(id2, was, "... master_replid2 is the old master's id");
+    ok(expect(rc, "OK", "SET now writable"), "... and writes are accepted");
+    redisContext *blocked = proc_conn(&r);
+    redisAppendCommand(blocked, "BLPOP nothing 0");
+    int done = 0;
+    while (!done && redisBufferWrite(blocked, &done) == REDIS_OK) {
+    }
+    ok(harness_wait_info_field(rc, "clients", "blocked_clients", 1, 5000), "a client blocks in BLPOP");
+    ok(expect(rc, "OK", "REPLICAOF 127.0.0.1 %s", port), "REPLICAOF the old master again");
+    redisReply *br = NULL;
+    redisGetReply(blocked, (void **)&br);
+    ok(br && br->type == REDIS_REPLY_ERROR &&
+           !strcmp(br->str, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> "
+                            "replica?)"),
+       "the blocked client gets -UNBLOCKED (%s)", br && br->str ? br->str : "?");
+    if (br)
+        freeReplyObject(br);
+    redisFree(blocked);
+    ok(wait_link_up(rc, 30000) && wait_caught_up(mc, rc, 10000) && same_digest(mc, rc),
+       "back as a replica: synced again, digest equal (its own write is gone)");
+
+    redisFree(rc);
+    redisFree(rrc);
+    redisFree(mc);
+    proc_stop(&rr);
+    proc_stop(&r);
+    proc_stop(&m);
+}
+
+/* ---- Sluice -> Sluice -> Sluice ---- */
+
+static void workload(redisContext *c, int round)
+{
+    for (int i = 0; i < 50; i++) {
+        free(cmd(c, "RPUSH jobs:%d job-%d-%d", i % 5, round, i));
+        free(cmd(c, "XADD events * n %d r %d", i, round));
+    }
+    free(cmd(c, "LPOP jobs:0"));
+    free(cmd(c, "RPOPLPUSH jobs:1 done"));
+    free(cmd(c, "XGROUP CREATE events workers 0 MKSTREAM"));
+    free(cmd(c, "XREADGROUP GROUP workers w1 COUNT 7 STREAMS events >"));
+    free(cmd(c, "SET counter 0"));
+    free(cmd(c, "MULTI"));
+    free(cmd(c, "INCRBY counter 5"));
+    free(cmd(c, "EXPIRE counter 1000"));
+    free(cmd(c, "EXEC"));
+    free(cmd(c, "SET gone x PX 50"));
+}
+
+static void chain(void)
+{
+    char mdir[400];
+    proc_make_dir(mdir, sizeof(mdir), "chain-master");
+    struct proc m, r1, r2;
+    if (proc_start_sluice(&m, mdir, NULL) != 0) {
+        ok(0, "chain: sluice master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    workload(mc, 0);
+    start_replica_of(&r1, harness_server_path(), "chain-r1", m.port, NULL);
+    if (!r1.pid) {
+        ok(0, "chain: first replica starts");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *c1 = proc_conn(&r1);
+    ok(wait_link_up(c1, 30000), "chain: sluice replica of sluice is up");
+    start_replica_of(&r2, harness_server_path(), "chain-r2", r1.port, NULL);
+    redisContext *c2 = r2.pid ? proc_conn(&r2) : NULL;
+    ok(c2 && wait_link_up(c2, 30000), "chain: a replica of the replica is up");
+    if (!c2) {
+        proc_stop(&r1);
+        proc_stop(&m);
+        return;
+    }
+    workload(mc, 1);
+    /* a blocked pop served on the master reaches the replicas as a plain pop */
+    redisContext *b = proc_conn(&m);
+    redisAppendCommand(b, "BLPOP wakeme 0");
+    int done = 0;
+    while (!done && redisBufferWrite(b, &done) == REDIS_OK) {
+    }
+    harness_wait_info_field(mc, "clients", "blocked_clients", 1, 5000);
+    free(cmd(mc, "RPUSH wakeme one two"));
+    redisReply *br = NULL;
+    redisGetReply(b, (void **)&br);
+    ok(br && br->type == REDIS_REPLY_ARRAY, "chain: BLPOP served on the master");
+    if (br)
+        freeReplyObject(br);
+    redisFree(b);
+    ok(wait_caught_up(mc, c1, 10000) && wait_caught_up(mc, c2, 10000),
+       "chain: both replicas reach the master's offset");
+    ok(same_digest(mc, c1) && same_digest(mc, c2), "chain: all three digests equal after the workload");
+    ok(expect(c2, "1", "LLEN wakeme"), "chain: the served BLPOP took one element on the replicas too");
+
+    /* WAIT is answered by the replica's reply to GETACK */
+    ok(expect(mc, "1", "WAIT 1 5000"), "chain: WAIT 1 is answered by the sluice replica's ACK");
+    free(cmd(mc, "CLIENT ACKS all"));
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 2, 10000), "chain: the sluice replica is in the ISR");
+    ok(expect(mc, "OK", "SET acked yes"), "chain: a write at acks all is acknowledged");
+    ok(expect(c1, "yes", "GET acked"), "... and was already on the replica");
+
+    /* promotion of the middle replica */
+    char oldid[64];
+    harness_info_str(mc, "replication", "master_replid", oldid, sizeof(oldid));
+    long long p1 = harness_info_field(c1, "stats", "sync_partial_ok");
+    ok(expect(c1, "OK", "REPLICAOF NO ONE"), "chain: REPLICAOF NO ONE on the middle replica");
+    ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", p1 + 1, 20000),
+       "chain: its replica continues partially (replid2)");
+    char id2[64];
+    harness_info_str(c2, "replication", "master_replid2", id2, sizeof(id2));
+    is_str(id2, oldid, "chain: the chained replica's master_replid2 is the old history's id");
+    free(cmd(c1, "RPUSH after promotion"));
+    char port[16];
+    snprintf(port, sizeof(port), "%d", r1.port);
+    ok(expect(mc, "OK", "REPLICAOF 127.0.0.1 %s", port), "chain: the old master becomes a replica of the new one");
+    ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", p1 + 2, 20000),
+       "chain: ... and continues partially too");
+    ok(wait_link_up(mc, 20000) && wait_caught_up(c1, mc, 10000) && wait_caught_up(c1, c2, 10000),
+       "chain: both reach the new master's offset");
+    ok(same_digest(c1, mc) && same_digest(c1, c2) && expect(mc, "promotion", "LINDEX after 0"),
+       "chain: digests equal, the new master's write everywhere");
+    ok(harness_info_field(c1, "stats", "sync_full") == 1, "chain: the new master made only its one full sync");
+    redisFree(c2);
+    redisFree(c1);
+    redisFree(mc);
+    proc_stop(&r2);
+    proc_stop(&r1);
+    proc_stop(&m);
+}
+
+/* ---- a replica's AOF after a full sync ---- */
+
+static void replica_aof(void)
+{
+    char mdir[400];
+    proc_make_dir(mdir, sizeof(mdir), "aof-master");
+    struct proc m, r;
+    if (proc_start_sluice(&m, mdir, NULL) != 0) {
+        ok(0, "aof: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    for (int i = 0; i < 100; i++)
+        free(cmd(mc, "RPUSH synced %d", i));
+    const char *rargs[] = {"--appendonly", "yes", NULL};
+    start_replica_of(&r, harness_server_path(), "aof-replica", m.port, rargs);
+    redisContext *rc = r.pid ? proc_conn(&r) : NULL;
+    ok(rc && wait_link_up(rc, 30000), "aof: a replica with appendonly yes syncs");
+    if (!rc) {
+        proc_stop(&m);
+        return;
+    }
+    free(cmd(mc, "RPUSH streamed x"));
+    ok(wait_caught_up(mc, rc, 10000), "aof: the stream arrives");
+    ok(harness_wait_info_field(rc, "persistence", "aof_rewrite_in_progress", 0, 20000) &&
+           harness_wait_info_field(rc, "persistence", "aof_rewrite_scheduled", 0, 20000),
+       "aof: the AOF rewrite after the sync finished");
+    free(cmd(mc, "RPUSH streamed y"));
+    ok(wait_caught_up(mc, rc, 10000), "aof: a write after the rewrite arrives");
+    redisFree(rc);
+    /* restarted without its master, it must have everything from its AOF */
+    proc_stop(&r);
+    const char *alone[] = {"--appendonly", "yes", NULL};
+    struct proc again;
+    if (proc_start_sluice(&again, r.dir, alone) != 0) {
+        ok(0, "aof: the replica restarts");
+        proc_stop(&m);
+        return;
+    }
+    rc = proc_conn(&again);
+    ok(expect(rc, "100", "LLEN synced") && expect(rc, "2", "LLEN streamed"),
+       "aof: after a restart the synced data and the stream are there (from the AOF)");
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&again);
+    proc_stop(&m);
+}
+
+int main(void)
+{
+    proc_init("replreplica");
+    chain();
+    replica_aof();
+    const char *rs = proc_redis_path();
+    if (!rs) {
+        tap_skip_dep("redis", "redis-server not installed: no redis master");
+        return tap_done();
+    }
+    const char *diskless[] = {"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", NULL};
+    const char *disk[] = {"--repl-diskless-sync", "no", NULL};
+    const char *swapdb[] = {"--repl-diskless-load", "swapdb", NULL};
+    of_redis(rs, "diskless", diskless, NULL);
+    of_redis(rs, "disk", disk, NULL);
+    of_redis(rs, "swapdb", diskless, swapdb);
+    behaviour(rs);
+    return tap_done();
+}
