@@ -151,6 +151,25 @@ void rdb_server_save_opts(struct rdb_save_opts *o)
     o->stream_node_max_entries = srv.stream_node_max_entries;
 }
 
+static rdb_repl_get_fn *repl_get;
+static rdb_repl_loaded_fn *repl_loaded;
+
+void rdb_on_repl_info(rdb_repl_get_fn *get, rdb_repl_loaded_fn *loaded)
+{
+    repl_get = get;
+    repl_loaded = loaded;
+}
+
+/* Redis's rdbSaveInfoAuxFields places them after used-mem */
+static int save_repl_aux(rio *r, int flags)
+{
+    struct rdb_repl_info ri;
+    if ((flags & RDB_FLAG_AOF_PREAMBLE) || !repl_get || !repl_get(&ri))
+        return 0;
+    return rdb_save_aux_ll(r, "repl-stream-db", ri.stream_db) || rdb_save_aux(r, "repl-id", ri.id, strlen(ri.id)) ||
+           rdb_save_aux_ll(r, "repl-offset", ri.offset);
+}
+
 int rdb_save_rio(struct rio *r, int flags, sstr *err)
 {
     sstr local = NULL, *e = err_target(err, &local);
@@ -163,7 +182,7 @@ int rdb_save_rio(struct rio *r, int flags, sstr *err)
         rio_checksum_start(r);
     if (!rio_write(r, magic, 9) || rdb_save_aux(r, "redis-ver", REDIS_COMPAT_VERSION, strlen(REDIS_COMPAT_VERSION)) ||
         rdb_save_aux_ll(r, "redis-bits", (long long)sizeof(void *) * 8) || rdb_save_aux_ll(r, "ctime", (long long)time(NULL)) ||
-        rdb_save_aux_ll(r, "used-mem", (long long)mem_used()) ||
+        rdb_save_aux_ll(r, "used-mem", (long long)mem_used()) || save_repl_aux(r, flags) ||
         rdb_save_aux_ll(r, "aof-base", (flags & RDB_FLAG_AOF_PREAMBLE) ? 1 : 0) ||
         rdb_save_aux(r, "sluice-ver", SLUICE_VERSION, strlen(SLUICE_VERSION)))
         goto werr;
@@ -454,6 +473,8 @@ void rdb_cron(void)
 struct load_ctx {
     struct db **scratch;
     int merge;
+    struct rdb_repl_info repl; /* the repl-* aux fields (have: a bit each) */
+    int repl_have;
 };
 
 static sstr quote_key(const char *key, size_t len)
@@ -492,8 +513,21 @@ static struct value *sink_lookup(void *priv, int dbid, const char *key, size_t l
 
 static void sink_aux(void *priv, const char *k, size_t kl, const char *v, size_t vl, uint64_t off)
 {
-    (void)priv, (void)off, (void)vl;
-    if (kl == 9 && !memcmp(k, "redis-ver", 9)) {
+    struct load_ctx *x = priv;
+    (void)off;
+    if (kl == 14 && !memcmp(k, "repl-stream-db", 14)) {
+        x->repl.stream_db = (int)strtol(v, NULL, 10);
+        x->repl_have |= 1;
+    } else if (kl == 7 && !memcmp(k, "repl-id", 7)) {
+        if (vl == 40) {
+            memcpy(x->repl.id, v, 40);
+            x->repl.id[40] = '\0';
+            x->repl_have |= 2;
+        }
+    } else if (kl == 11 && !memcmp(k, "repl-offset", 11)) {
+        x->repl.offset = strtoll(v, NULL, 10);
+        x->repl_have |= 4;
+    } else if (kl == 9 && !memcmp(k, "redis-ver", 9)) {
         server_log(LL_NOTICE, "Loading RDB produced by version %s", v);
     } else if (kl == 5 && !memcmp(k, "ctime", 5)) {
         long long age = (long long)time(NULL) - strtoll(v, NULL, 10);
@@ -597,6 +631,8 @@ static int load_into_keyspace(rio *r, const char *name, int merge, long long bas
         }
         rdb.keys_loaded = st.keys_loaded;
         rdb.keys_expired = st.keys_expired;
+        if (x.repl_have == 7 && repl_loaded)
+            repl_loaded(&x.repl);
         if (st.empty_skipped)
             server_log(LL_WARNING, "Done loading RDB, keys loaded: %lld, keys expired: %lld, empty keys skipped: %lld.",
                        st.keys_loaded, st.keys_expired, st.empty_skipped);

@@ -102,6 +102,21 @@ long long rdb_last_save_time(void);
 struct rdb_save_opts;
 void rdb_server_save_opts(struct rdb_save_opts *o);
 
+/* Where this server is in a replication history, saved as Redis 4+'s aux
+ * fields repl-stream-db, repl-id and repl-offset, so that a restarted
+ * replica continues from its master's backlog instead of a full sync.
+ * The replication module provides both ends: get() fills *out and returns
+ * 1 when there is a history to save; loaded() receives what a file held
+ * (after the whole file loaded). */
+struct rdb_repl_info {
+    int stream_db;
+    char id[41];
+    long long offset;
+};
+typedef int rdb_repl_get_fn(struct rdb_repl_info *out);
+typedef void rdb_repl_loaded_fn(const struct rdb_repl_info *in);
+void rdb_on_repl_info(rdb_repl_get_fn *get, rdb_repl_loaded_fn *loaded);
+
 /* Persistence commands (SAVE BGSAVE LASTSAVE DUMP RESTORE). */
 extern const struct command_impl persistence_commands[];
 

@@ -466,6 +466,8 @@ void repl_master_disconnect_replicas(void)
 
 void repl_master_reset_stream_db(void) { stream_db = -1; }
 
+int repl_master_stream_db(void) { return stream_db < 0 ? 0 : stream_db; }
+
 void repl_master_send_getack(void)
 {
     static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";

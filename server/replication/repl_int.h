@@ -77,6 +77,8 @@ void repl_master_feed_raw(const char *p, size_t n);
 void repl_master_disconnect_replicas(void);
 /* The next command on the stream starts with SELECT (a new history). */
 void repl_master_reset_stream_db(void);
+/* The db the stream last selected (0 before any): the RDB's repl-stream-db. */
+int repl_master_stream_db(void);
 /* Ask every online replica for an ACK now (REPLCONF GETACK *). */
 void repl_master_send_getack(void);
 /* The replicas, as INFO and the ISR see them. */

@@ -91,6 +91,8 @@ static struct {
     char tmpfile[128];
     /* the stream */
     struct client *master;
+    int stream_db;              /* the db the lost link's stream was in (cached master) */
+    int started;                /* repl_replica_startup ran: later loads say nothing of our history */
 } ml = {.fd = -1, .tmpfd = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
@@ -170,6 +172,7 @@ static void on_link_free(struct client *c)
     if (c != ml.master)
         return;
     ml.master = NULL;
+    ml.stream_db = c->db ? c->db->id : 0;
     ml.down_since = srv.unixtime;
     if (srv.masterhost) {
         server_log(LL_NOTICE, "Connection with master lost.");
@@ -315,7 +318,7 @@ static int send_next_after(enum link_state done)
     }
 }
 
-static void start_stream(void);
+static void start_stream(int partial);
 static void receive_payload(void);
 
 /* +CONTINUE [replid]: the master has our history; the stream follows. */
@@ -334,7 +337,7 @@ static void partial_resync(const char *newid)
     repl_backlog_create();
     server_log(LL_NOTICE, "Successful partial resynchronization with master.");
     server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-    start_stream();
+    start_stream(1);
 }
 
 /* A handshake reply; returns -1 when the link must be dropped. */
@@ -592,7 +595,7 @@ static void receive_payload(void)
         link_lost("Failed trying to load the MASTER synchronization DB");
         return;
     }
-    start_stream();
+    start_stream(0);
 }
 
 /* Clients blocked on data are told the instance changed role (Redis's
@@ -700,7 +703,7 @@ static int load_received(void)
 
 /* ---- the stream ---- */
 
-static void start_stream(void)
+static void start_stream(int partial)
 {
     struct event *ev = ml.ev;
     ml.ev = NULL;
@@ -712,6 +715,9 @@ static void start_stream(void)
     c->flags |= CLIENT_MASTER;
     c->authenticated = 1;
     c->commit_level = COMMIT_LEVEL_NONE;
+    /* a continued stream goes on in the db it was in; a full sync's starts with SELECT */
+    if (partial && ml.stream_db > 0 && ml.stream_db < srv.dbnum)
+        c->db = srv.dbs[ml.stream_db];
     ml.master = c;
     ml.state = LINK_CONNECTED;
     ml.use_cached = 1;
@@ -799,6 +805,7 @@ static void set_master(const char *host, int port)
     if (ml.master) {
         struct client *m = ml.master;
         ml.master = NULL;
+        ml.stream_db = m->db->id;
         client_close_async(m);
     }
     disconnect_blocked_clients();
@@ -824,6 +831,7 @@ static void unset_master(void)
     if (ml.master) {
         struct client *m = ml.master;
         ml.master = NULL;
+        ml.stream_db = m->db->id;
         client_close_async(m);
     }
     cancel_handshake();
@@ -871,8 +879,41 @@ static void replicaof_command(struct client *c)
     reply_ok(c);
 }
 
+/* ---- the history in the RDB (repl-stream-db, repl-id, repl-offset) ---- */
+
+static int repl_info_get(struct rdb_repl_info *out)
+{
+    if (srv.masterhost) {
+        if (!ml.master && !ml.use_cached)
+            return 0;
+        out->stream_db = ml.master ? ml.master->db->id : ml.stream_db;
+    } else {
+        if (!repl_backlog_exists())
+            return 0;
+        out->stream_db = repl_master_stream_db();
+    }
+    memcpy(out->id, repl_replid(), REPL_ID_LEN);
+    out->id[REPL_ID_LEN] = '\0';
+    out->offset = repl.master_repl_offset;
+    return 1;
+}
+
+/* A replica restarting from its RDB continues from where the file says
+ * (Redis's cached master made from the RDB's replication info). */
+static void repl_info_loaded(const struct rdb_repl_info *in)
+{
+    if (ml.started || !srv.masterhost)
+        return;
+    repl_set_replid(in->id);
+    repl.master_repl_offset = in->offset;
+    ml.stream_db = in->stream_db;
+    ml.use_cached = 1;
+    server_log(LL_NOTICE, "Replication history from the RDB: id %s, offset %lld", in->id, in->offset);
+}
+
 void repl_replica_startup(void)
 {
+    ml.started = 1;
     if (!srv.masterhost)
         return;
     repl_backlog_create();
@@ -887,6 +928,7 @@ void repl_replica_register(void)
     hooks_on_link_free(on_link_free);
     hooks_on_cron(replica_cron);
     hooks_on_master_applied(on_master_applied);
+    rdb_on_repl_info(repl_info_get, repl_info_loaded);
     /* Redis 7.0's order: MISCONF (10, 20), NOREPLICAS (30), READONLY */
     hooks_on_write_refusal(35, readonly_refusal);
 }

@@ -20,7 +20,9 @@
  *    the chained replica and the old master continue partially, with
  *    replid2;
  *  - a replica with appendonly yes: its AOF starts over from the synced
- *    data, so a restart finds it.
+ *    data, so a restart finds it;
+ *  - a replica restarted from its RDB continues partially (repl-id,
+ *    repl-offset and repl-stream-db aux fields), of Sluice and of Redis.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -479,11 +481,65 @@ static void replica_aof(void)
     proc_stop(&m);
 }
 
+/* ---- a restarted replica continues from the history in its RDB ---- */
+
+static void restart_partial(const char *master_bin, const char *name)
+{
+    char mdir[400], rname[64];
+    proc_make_dir(mdir, sizeof(mdir), name);
+    struct proc m, r;
+    const char *margs[] = {"--repl-diskless-sync-delay", "0", NULL};
+    if (proc_start(&m, master_bin, mdir, margs, 20000) != 0) {
+        ok(0, "%s: master starts", name);
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    free(cmd(mc, "SELECT 3"));
+    free(cmd(mc, "SET before restart"));
+    snprintf(rname, sizeof(rname), "%s-replica", name);
+    start_replica_of(&r, harness_server_path(), rname, m.port, NULL);
+    redisContext *rc = r.pid ? proc_conn(&r) : NULL;
+    ok(rc && wait_link_up(rc, 30000) && wait_caught_up(mc, rc, 10000), "%s: the replica is in sync", name);
+    if (!rc) {
+        proc_stop(&m);
+        return;
+    }
+    ok(expect(rc, "OK", "SAVE"), "%s: SAVE on the replica (its RDB holds repl-id and repl-offset)", name);
+    redisFree(rc);
+    proc_stop(&r);
+    /* the stream goes on in db 3 without a new SELECT */
+    free(cmd(mc, "SET during downtime"));
+    long long partial = harness_info_field(mc, "stats", "sync_partial_ok");
+    long long full = harness_info_field(mc, "stats", "sync_full");
+    char port[16];
+    snprintf(port, sizeof(port), "%d", m.port);
+    const char *again_args[] = {"--replicaof", "127.0.0.1", port, NULL};
+    struct proc again;
+    if (proc_start(&again, harness_server_path(), r.dir, again_args, 60000) != 0) {
+        ok(0, "%s: the replica restarts", name);
+        proc_stop(&m);
+        return;
+    }
+    rc = proc_conn(&again);
+    ok(harness_wait_info_field(mc, "stats", "sync_partial_ok", partial + 1, 20000),
+       "%s: the restarted replica continues partially (sync_partial_ok +1)", name);
+    ok(harness_info_field(mc, "stats", "sync_full") == full, "%s: ... with no full sync", name);
+    ok(wait_link_up(rc, 20000) && wait_caught_up(mc, rc, 10000) && expect(rc, "OK", "SELECT 3") &&
+           expect(rc, "downtime", "GET during") && expect(rc, "restart", "GET before"),
+       "%s: the write made while it was down lands in db 3 (repl-stream-db)", name);
+    ok(same_digest(mc, rc), "%s: digest equal to the master's", name);
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&again);
+    proc_stop(&m);
+}
+
 int main(void)
 {
     proc_init("replreplica");
     chain();
     replica_aof();
+    restart_partial(harness_server_path(), "restart-sluice");
     const char *rs = proc_redis_path();
     if (!rs) {
         tap_skip_dep("redis", "redis-server not installed: no redis master");
@@ -496,5 +552,6 @@ int main(void)
     of_redis(rs, "disk", disk, NULL);
     of_redis(rs, "swapdb", diskless, swapdb);
     behaviour(rs);
+    restart_partial(rs, "restart-redis");
     return tap_done();
 }
