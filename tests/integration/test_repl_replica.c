@@ -21,6 +21,9 @@
  *    replid2;
  *  - a replica with appendonly yes: its AOF starts over from the synced
  *    data, so a restart finds it;
+ *  - kill -9 of a master at acks all under a pipelined load with two
+ *    Sluice replicas: the replica promoted has every acknowledged write in
+ *    order, the other follows it partially, the old master rejoins;
  *  - a replica restarted from its RDB continues partially (repl-id,
  *    repl-offset and repl-stream-db aux fields), of Sluice and of Redis.
  */
@@ -29,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -534,11 +539,105 @@ static void restart_partial(const char *master_bin, const char *name)
     proc_stop(&m);
 }
 
+/* ---- kill -9 of the master under acks all, then promotion ---- */
+
+static int read_acks(redisContext *c, int *acked, int upto)
+{
+    int in_order = 1;
+    while (*acked < upto) {
+        redisReply *x = NULL;
+        if (redisGetReply(c, (void **)&x) != REDIS_OK || !x)
+            break;
+        in_order &= x->type == REDIS_REPLY_INTEGER && x->integer == *acked + 1;
+        freeReplyObject(x);
+        (*acked)++;
+    }
+    return in_order;
+}
+
+static void failover(void)
+{
+    char mdir[400];
+    proc_make_dir(mdir, sizeof(mdir), "failover-master");
+    struct proc m, r1, r2;
+    const char *margs[] = {"--acks", "all", "--min-insync-replicas", "2", NULL};
+    if (proc_start_sluice(&m, mdir, margs) != 0) {
+        ok(0, "failover: master starts");
+        return;
+    }
+    start_replica_of(&r1, harness_server_path(), "failover-r1", m.port, NULL);
+    start_replica_of(&r2, harness_server_path(), "failover-r2", m.port, NULL);
+    redisContext *mc = proc_conn(&m), *c1 = r1.pid ? proc_conn(&r1) : NULL, *c2 = r2.pid ? proc_conn(&r2) : NULL;
+    ok(c1 && c2 && harness_wait_info_field(mc, "isr", "isr_size", 3, 20000),
+       "failover: two sluice replicas in the ISR (isr_size:3)");
+    if (!c1 || !c2) {
+        proc_stop(&m);
+        return;
+    }
+    /* batches of 200 pipelined writes, each read back before the next,
+     * while another process kills the master 300 ms into the load */
+    pid_t killer = fork();
+    if (killer == 0) {
+        harness_sleep_ms(300);
+        kill(m.pid, SIGKILL);
+        _exit(0);
+    }
+    int sent = 0, acked = 0, in_order = 1;
+    while (sent < 2000000) {
+        for (int i = 0; i < 200; i++)
+            redisAppendCommand(mc, "RPUSH load %d", sent++);
+        int done = 0;
+        while (!done && redisBufferWrite(mc, &done) == REDIS_OK) {
+        }
+        int before = acked;
+        in_order &= read_acks(mc, &acked, sent);
+        if (acked - before < 200)
+            break; /* the master is gone */
+    }
+    waitpid(killer, NULL, 0);
+    proc_kill9(&m);
+    ok(in_order && acked > 0 && acked < sent, "failover: killed mid-load, replies in order until then (%d acknowledged of %d sent)", acked, sent);
+    /* promote r1; r2 follows it */
+    ok(expect(c1, "OK", "REPLICAOF NO ONE"), "failover: REPLICAOF NO ONE on a replica");
+    char want[16], port[16];
+    snprintf(want, sizeof(want), "%d", acked - 1);
+    redisReply *len = redisCommand(c1, "LLEN load");
+    long long on = len && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
+    if (len)
+        freeReplyObject(len);
+    ok(on >= acked && expect(c1, want, "LINDEX load %d", acked - 1),
+       "failover: the promoted replica has every acknowledged write, in order (%lld >= %d)", on, acked);
+    snprintf(port, sizeof(port), "%d", r1.port);
+    long long partial = harness_info_field(c1, "stats", "sync_partial_ok");
+    ok(expect(c2, "OK", "REPLICAOF 127.0.0.1 %s", port), "failover: the other replica follows the new master");
+    ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", partial + 1, 20000) && wait_link_up(c2, 20000) &&
+           wait_caught_up(c1, c2, 10000) && same_digest(c1, c2),
+       "failover: ... partially (replid2), and their digests are equal");
+    free(cmd(c1, "RPUSH load after"));
+    ok(wait_caught_up(c1, c2, 10000) && expect(c2, "after", "LINDEX load -1"), "failover: new writes flow on");
+    /* the old master comes back empty (no persistence) and rejoins as a replica */
+    const char *back[] = {"--replicaof", "127.0.0.1", port, NULL};
+    struct proc again;
+    redisContext *ac = proc_start_sluice(&again, m.dir, back) == 0 ? proc_conn(&again) : NULL;
+    ok(ac && wait_link_up(ac, 30000) && wait_caught_up(c1, ac, 10000) && same_digest(c1, ac),
+       "failover: the old master rejoins as a replica of the new one, digest equal");
+    if (ac) {
+        redisFree(ac);
+        proc_stop(&again);
+    }
+    redisFree(mc);
+    redisFree(c1);
+    redisFree(c2);
+    proc_stop(&r2);
+    proc_stop(&r1);
+}
+
 int main(void)
 {
     proc_init("replreplica");
     chain();
     replica_aof();
+    failover();
     restart_partial(harness_server_path(), "restart-sluice");
     const char *rs = proc_redis_path();
     if (!rs) {
