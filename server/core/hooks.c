@@ -117,6 +117,17 @@ void hooks_on_link_free(client_hook_fn *fn)
     link_free_hooks[nlink_free++] = fn;
 }
 
+static stale_refusal_fn *stale_hook;
+stale_refusal_fn *hooks_stale_refusal_;
+
+void hooks_on_stale_refusal(stale_refusal_fn *fn)
+{
+    assert(stale_hook == NULL);
+    stale_hook = fn;
+}
+
+void hooks_arm_stale_refusal(int armed) { hooks_stale_refusal_ = armed ? stale_hook : NULL; }
+
 static link_input_fn *master_applied_hook;
 
 void hooks_on_master_applied(link_input_fn *fn)

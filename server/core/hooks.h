@@ -46,6 +46,15 @@ extern int hooks_refusal_is_ping_;
 static inline int hooks_refusal_is_ping(void) { return hooks_refusal_is_ping_; }
 static inline int hooks_write_refusal_armed(void) { return hooks_refusals_armed_ != 0; }
 
+/* Commands that could serve stale data (without CMD_STALE) are refused
+ * while the module that set the hook has armed it: a replica whose link
+ * is down under replica-serve-stale-data no (-MASTERDOWN).  The hook
+ * appends its error reply (with the leading '-') to *msg. */
+typedef void stale_refusal_fn(sstr *msg);
+void hooks_on_stale_refusal(stale_refusal_fn *fn);
+void hooks_arm_stale_refusal(int armed);
+extern stale_refusal_fn *hooks_stale_refusal_; /* non-NULL while armed; written by hooks.c only */
+
 /* After FLUSHDB (dbid) or FLUSHALL (dbid -1) emptied the data, before the
  * reply: with save points set, FLUSHALL rewrites the snapshot at once. */
 typedef void flush_hook_fn(int dbid);

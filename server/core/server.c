@@ -288,6 +288,13 @@ void process_command(struct client *c)
         sstr_free(e);
         return;
     }
+    if (hooks_stale_refusal_ && !obeys && !(cmd->flags & CMD_STALE)) {
+        sstr e = sstr_empty(64);
+        hooks_stale_refusal_(&e);
+        reject(c, e, sstr_len(e));
+        sstr_free(e);
+        return;
+    }
     if (srv.loading && !(cmd->flags & CMD_LOADING)) {
         static const char loading[] = ERR_LOADING;
         reject(c, loading, sizeof(loading) - 1);

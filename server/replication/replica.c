@@ -96,6 +96,7 @@ static struct {
 } ml = {.fd = -1, .tmpfd = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
+static void refresh_refusals(void);
 
 int repl_is_replica(void) { return srv.masterhost != NULL; }
 
@@ -164,6 +165,7 @@ static void link_lost(const char *why)
         ml.state = LINK_CONNECT;
         ml.use_cached = 1;
     }
+    refresh_refusals();
 }
 
 /* The master link client is being freed (read error, timeout, CLIENT KILL). */
@@ -181,6 +183,7 @@ static void on_link_free(struct client *c)
     } else {
         ml.state = LINK_NONE;
     }
+    refresh_refusals();
 }
 
 /* ---- the handshake ---- */
@@ -720,6 +723,7 @@ static void start_stream(int partial)
         c->db = srv.dbs[ml.stream_db];
     ml.master = c;
     ml.state = LINK_CONNECTED;
+    refresh_refusals();
     ml.use_cached = 1;
     ml.down_since = 0;
     /* what already came after the payload or +CONTINUE is the stream */
@@ -769,11 +773,26 @@ static int readonly_refusal(sstr *msg)
     return 1;
 }
 
+/* ---- -MASTERDOWN (replica-serve-stale-data no) ---- */
+
+static void masterdown_refusal(sstr *msg)
+{
+    *msg = sstr_cats(*msg, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+}
+
+/* Armed while the link is down; refreshed on every change of state and by
+ * the cron (CONFIG SET replica-serve-stale-data). */
+static void refresh_refusals(void)
+{
+    hooks_arm_write_refusal(readonly_refusal, readonly_applies());
+    hooks_arm_stale_refusal(srv.masterhost && ml.state != LINK_CONNECTED && !srv.replica_serve_stale_data);
+}
+
 /* ---- cron ---- */
 
 static void replica_cron(void)
 {
-    hooks_arm_write_refusal(readonly_refusal, readonly_applies());
+    refresh_refusals();
     if (!srv.masterhost)
         return;
     long long now = srv.unixtime;
@@ -819,7 +838,7 @@ static void set_master(const char *host, int port)
     repl_backlog_create();
     ml.state = LINK_CONNECT;
     ml.down_since = srv.unixtime;
-    hooks_arm_write_refusal(readonly_refusal, readonly_applies());
+    refresh_refusals();
     server_log(LL_NOTICE, "Connecting to MASTER %s:%d", srv.masterhost, srv.masterport);
     connect_to_master();
 }
@@ -841,7 +860,7 @@ static void unset_master(void)
     repl_shift_replid();
     repl_master_disconnect_replicas();
     repl_master_reset_stream_db();
-    hooks_arm_write_refusal(readonly_refusal, 0);
+    refresh_refusals();
 }
 
 static void replicaof_command(struct client *c)
@@ -918,7 +937,7 @@ void repl_replica_startup(void)
         return;
     repl_backlog_create();
     ml.state = LINK_CONNECT;
-    hooks_arm_write_refusal(readonly_refusal, readonly_applies());
+    refresh_refusals();
     server_log(LL_NOTICE, "Connecting to MASTER %s:%d", srv.masterhost, srv.masterport);
     connect_to_master();
 }
@@ -931,6 +950,7 @@ void repl_replica_register(void)
     rdb_on_repl_info(repl_info_get, repl_info_loaded);
     /* Redis 7.0's order: MISCONF (10, 20), NOREPLICAS (30), READONLY */
     hooks_on_write_refusal(35, readonly_refusal);
+    hooks_on_stale_refusal(masterdown_refusal);
 }
 
 const struct command_impl repl_replica_commands[] = {

@@ -12,6 +12,7 @@
  *  - expiry on a replica: a logically expired key is hidden from reads
  *    but stays until the master's DEL comes;
  *  - the link killed: partial resync (+CONTINUE, sync_partial_ok);
+ *  - replica-serve-stale-data no: -MASTERDOWN while the link is down;
  *  - REPLICAOF errors and "Already connected"; a client blocked in BLPOP
  *    is told -UNBLOCKED when its server becomes a replica;
  *  - a chain Sluice -> Sluice -> Sluice under a workload of lists,
@@ -327,12 +328,31 @@ static void behaviour(const char *rs)
     ok(wait_link_up(rc, 30000) && wait_caught_up(mc, rc, 10000) && same_digest(mc, rc),
        "back as a replica: synced again, digest equal (its own write is gone)");
 
-    redisFree(rc);
+    /* replica-serve-stale-data no: with the link down, data commands are refused */
+    ok(expect(rc, "OK", "CONFIG SET replica-serve-stale-data no") && expect(rc, "v", "GET k"),
+       "replica-serve-stale-data no: served while the link is up");
     redisFree(rrc);
-    redisFree(mc);
+    rrc = NULL;
     proc_stop(&rr);
-    proc_stop(&r);
+    redisFree(mc);
+    mc = NULL;
     proc_stop(&m);
+    long long deadline = harness_now_ms() + 20000;
+    while (strcmp(harness_info_str(rc, "replication", "master_link_status", buf, sizeof(buf)), "down") &&
+           harness_now_ms() < deadline)
+        harness_sleep_ms(20);
+    harness_sleep_ms(300); /* the cron's refresh */
+    v = cmd(rc, "GET k");
+    is_str(v, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+           "the master gone: GET gets -MASTERDOWN");
+    free(v);
+    ok(harness_info_field(rc, "replication", "master_link_down_since_seconds") >= 0,
+       "INFO is still served (master_link_down_since_seconds)");
+    ok(expect(rc, "OK", "CONFIG SET replica-serve-stale-data yes") && (harness_sleep_ms(300), expect(rc, "v", "GET k")),
+       "replica-serve-stale-data yes: the stale data is served again");
+
+    redisFree(rc);
+    proc_stop(&r);
 }
 
 /* ---- Sluice -> Sluice -> Sluice ---- */
