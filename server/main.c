@@ -67,7 +67,7 @@ static void register_modules(void)
         multi_commands,       server_commands, client_commands, info_commands,     config_commands,
         list_commands,        sort_commands,   aof_commands,    stream_commands,
         replication_commands,
-        repl_master_commands, repl_replica_commands,
+        repl_master_commands, repl_replica_commands, repl_failover_commands,
     };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         commands_register_module(tables[i]);

@@ -6,7 +6,7 @@
  * behavioural reference of Sluice.  To change it, edit the command list
  * in the script and run it again.
  *
- * 131 commands, 66 subcommands.  Subcommands are sorted by name: Redis
+ * 132 commands, 66 subcommands.  Subcommands are sorted by name: Redis
  * itself lists them in hash-seed order, which differs on every start.
  */
 #include "commands.h"
@@ -3606,6 +3606,85 @@ static const struct doc_node docs_wait_map[] = {
 };
 
 static const struct doc_node docs_wait = { DOC_MAP, .count = 5, .children = docs_wait_map };
+
+/* ---- failover ------------------------------------------------------------ */
+
+static const struct doc_node docs_failover_args_0_flags[] = {
+    { DOC_STATUS, "optional" },
+};
+
+static const struct doc_node docs_failover_args_0_args_0[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "host" },
+    { DOC_BULK, "type" }, { DOC_BULK, "string" },
+};
+
+static const struct doc_node docs_failover_args_0_args_1[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "port" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+};
+
+static const struct doc_node docs_failover_args_0_args_2_flags[] = {
+    { DOC_STATUS, "optional" },
+};
+
+static const struct doc_node docs_failover_args_0_args_2[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "force" },
+    { DOC_BULK, "type" }, { DOC_BULK, "pure-token" },
+    { DOC_BULK, "token" }, { DOC_BULK, "FORCE" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_failover_args_0_args_2_flags },
+};
+
+static const struct doc_node docs_failover_args_0_args[] = {
+    { DOC_MAP, .count = 2, .children = docs_failover_args_0_args_0 },
+    { DOC_MAP, .count = 2, .children = docs_failover_args_0_args_1 },
+    { DOC_MAP, .count = 4, .children = docs_failover_args_0_args_2 },
+};
+
+static const struct doc_node docs_failover_args_0[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "target" },
+    { DOC_BULK, "type" }, { DOC_BULK, "block" },
+    { DOC_BULK, "token" }, { DOC_BULK, "TO" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_failover_args_0_flags },
+    { DOC_BULK, "arguments" }, { DOC_ARRAY, .count = 3, .children = docs_failover_args_0_args },
+};
+
+static const struct doc_node docs_failover_args_1_flags[] = {
+    { DOC_STATUS, "optional" },
+};
+
+static const struct doc_node docs_failover_args_1[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "abort" },
+    { DOC_BULK, "type" }, { DOC_BULK, "pure-token" },
+    { DOC_BULK, "token" }, { DOC_BULK, "ABORT" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_failover_args_1_flags },
+};
+
+static const struct doc_node docs_failover_args_2_flags[] = {
+    { DOC_STATUS, "optional" },
+};
+
+static const struct doc_node docs_failover_args_2[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "milliseconds" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+    { DOC_BULK, "token" }, { DOC_BULK, "TIMEOUT" },
+    { DOC_BULK, "flags" }, { DOC_SET, .count = 1, .children = docs_failover_args_2_flags },
+};
+
+static const struct doc_node docs_failover_args[] = {
+    { DOC_MAP, .count = 5, .children = docs_failover_args_0 },
+    { DOC_MAP, .count = 4, .children = docs_failover_args_1 },
+    { DOC_MAP, .count = 4, .children = docs_failover_args_2 },
+};
+
+static const struct doc_node docs_failover_map[] = {
+    { DOC_BULK, "summary" }, { DOC_BULK, "Start a coordinated failover between this server and one of its replicas." },
+    { DOC_BULK, "since" }, { DOC_BULK, "6.2.0" },
+    { DOC_BULK, "group" }, { DOC_BULK, "server" },
+    { DOC_BULK, "complexity" }, { DOC_BULK, "O(1)" },
+    { DOC_BULK, "arguments" }, { DOC_ARRAY, .count = 3, .children = docs_failover_args },
+};
+
+static const struct doc_node docs_failover = { DOC_MAP, .count = 5, .children = docs_failover_map };
 
 /* ---- replicaof ----------------------------------------------------------- */
 
@@ -8933,6 +9012,13 @@ const struct command_spec command_specs[] = {
         .tips = tips_wait,
         .first_key = 0, .last_key = 0, .key_step = 0,
         .docs = &docs_wait,
+    },
+    {
+        .name = "failover", .arity = -1,
+        .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE,
+        .acl = ACL_ADMIN | ACL_SLOW | ACL_DANGEROUS,
+        .first_key = 0, .last_key = 0, .key_step = 0,
+        .docs = &docs_failover,
     },
     {
         .name = "replicaof", .arity = 3,

@@ -233,9 +233,9 @@ void call_command(struct client *c)
 
 static int pause_applies(struct client *c)
 {
-    if (!srv.pause.active || (c->flags & (CLIENT_MONITOR | CLIENT_MASTER)))
+    if ((!srv.pause.active && !srv.pause.failover) || (c->flags & (CLIENT_MONITOR | CLIENT_MASTER)))
         return 0;
-    if (!srv.pause.write_only)
+    if (srv.pause.active && !srv.pause.write_only)
         return 1;
     uint64_t f = c->cmd->flags;
     if (c->flags & CLIENT_MULTI)
@@ -319,23 +319,43 @@ void process_command(struct client *c)
 
 static void unpause_if_due(void)
 {
-    if (!srv.pause.active || srv.pause.end_ms > server_mstime())
+    if (srv.pause.active && srv.pause.end_ms <= server_mstime()) {
+        srv.pause.active = 0;
+        srv.pause.resume = 1;
+    }
+    if (!srv.pause.resume)
         return;
-    srv.pause.active = 0;
+    srv.pause.resume = 0;
+    /* take the held clients aside: a command still held by another pause
+     * goes back on the list */
+    struct list_head held;
+    list_init(&held);
     struct list_node *n;
     while ((n = list_first(&srv.paused_clients)) != NULL) {
-        struct client *c = list_entry(n, struct client, pending_node);
         list_del(&srv.paused_clients, n);
+        list_add_tail(&held, n);
+    }
+    while ((n = list_first(&held)) != NULL) {
+        struct client *c = list_entry(n, struct client, pending_node);
+        list_del(&held, n);
         c->flags &= ~CLIENT_PAUSED;
-        /* run the held command, then whatever followed it */
+        /* run the held command from the start (Redis re-processes it: the
+         * server may have become a replica meanwhile), then what followed */
         srv.current_client = c;
-        call_command(c);
+        process_command(c);
         srv.current_client = NULL;
-        if (!(c->flags & CLIENT_BLOCKED)) {
+        if (!(c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED))) {
             client_command_done(c);
             list_add_tail(&srv.unblocked_clients, &c->unblocked_node);
         }
     }
+}
+
+void server_hold_writes(int on)
+{
+    if (srv.pause.failover && !on)
+        srv.pause.resume = 1;
+    srv.pause.failover = on;
 }
 
 /* CLIENT UNPAUSE: end the pause now; the held clients resume from the

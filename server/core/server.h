@@ -142,6 +142,8 @@ struct client_pause {
     int active;
     int write_only;           /* CLIENT PAUSE ... WRITE */
     long long end_ms;
+    int failover;             /* writes held by FAILOVER until it ends (server_hold_writes) */
+    int resume;               /* a pause ended: re-run the held commands */
 };
 
 struct server {
@@ -313,6 +315,10 @@ void server_update_time(void);
  * a connection accepted in one pass has its request read and answered in
  * the next, then the replies are written. */
 void server_process_events_while_blocked(void);
+/* FAILOVER: hold every write (as CLIENT PAUSE WRITE, with no end time and
+ * apart from it) until released; the held commands then run from the
+ * start, so a server that became a replica meanwhile refuses them. */
+void server_hold_writes(int on);
 int server_prepare_shutdown(int flags);
 
 /* Startup, in main()'s order: server_init() (event loop, state),

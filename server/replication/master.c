@@ -253,6 +253,21 @@ static void sync_command(struct client *c)
     int psync = arg_is(&c->argv[0], "psync");
     if (c->flags & CLIENT_REPLICA && c->repl && ((struct replica *)c->repl)->attached)
         return; /* already a replica: ignore, as Redis */
+    if (psync && c->argc > 3 && arg_is(&c->argv[3], "failover")) {
+        /* our master hands over (FAILOVER): we must be replicating it */
+        if (c->argv[1].len == REPL_ID_LEN && !memcmp(c->argv[1].ptr, repl_replid(), REPL_ID_LEN)) {
+            repl_replica_unset_master();
+            server_log(LL_NOTICE, "MASTER MODE enabled (failover request from 'id=%llu addr=%s')",
+                       (unsigned long long)c->id, c->addr);
+        } else {
+            reply_error(c, "PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+    }
+    if (repl_failover_active()) {
+        reply_error(c, "-NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
     if (repl_is_replica()) {
         struct repl_link_view l;
         repl_replica_link(&l);

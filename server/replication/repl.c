@@ -68,7 +68,7 @@ static void info_replication(sstr *out)
     }
     info_replicas(out);
     *out = sstr_catfmt(*out,
-                       "master_failover_state:no-failover\r\n"
+                       "master_failover_state:%s\r\n"
                        "master_replid:%s\r\n"
                        "master_replid2:%s\r\n"
                        "master_repl_offset:%lld\r\n"
@@ -77,7 +77,7 @@ static void info_replication(sstr *out)
                        "repl_backlog_size:%lld\r\n"
                        "repl_backlog_first_byte_offset:%lld\r\n"
                        "repl_backlog_histlen:%lld\r\n",
-                       repl_replid(), repl.replid2, repl.master_repl_offset, repl.second_repl_offset,
+                       repl_failover_state_name(), repl_replid(), repl.replid2, repl.master_repl_offset, repl.second_repl_offset,
                        repl_backlog_exists(), srv.repl_backlog_size, repl_backlog_first_byte_offset(),
                        repl_backlog_histlen());
 }
@@ -94,6 +94,7 @@ void repl_register_hooks(void)
     hooks_on_info("Replication", 10, info_replication);
     repl_master_register();
     repl_replica_register();
+    repl_failover_register();
     repl_isr_register();
 }
 

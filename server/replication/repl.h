@@ -19,4 +19,6 @@ extern const struct command_impl replication_commands[];
 extern const struct command_impl repl_master_commands[];
 /* REPLICAOF SLAVEOF (replica.c). */
 extern const struct command_impl repl_replica_commands[];
+/* FAILOVER (failover.c). */
+extern const struct command_impl repl_failover_commands[];
 #endif

@@ -126,6 +126,19 @@ void repl_replica_register(void);
 /* replicaof in the configuration: connect. */
 void repl_replica_startup(void);
 
+/* Become a replica of host:port / a master again (REPLICAOF's work; FAILOVER). */
+void repl_replica_set_master(const char *host, int port);
+void repl_replica_unset_master(void);
+
+/* ---- failover.c ---- */
+const char *repl_failover_state_name(void); /* INFO master_failover_state */
+int repl_failover_active(void);             /* waiting-for-sync or failover-in-progress */
+int repl_failover_in_progress(void);        /* our PSYNC carries FAILOVER */
+/* The target's answer to PSYNC ... FAILOVER: accepted (+CONTINUE or
+ * +FULLRESYNC) ends the failover, refused aborts it. */
+void repl_failover_psync_result(int accepted);
+void repl_failover_register(void);
+
 /* ---- isr.c ---- */
 /* The master's feed ends a record at stream offset `end` for commit
  * position pos. */

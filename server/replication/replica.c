@@ -304,7 +304,7 @@ static int send_next_after(enum link_state done)
     }
     case LINK_RECEIVE_CAPA: {
         char off[32];
-        const char *argv[] = {"PSYNC", "?", "-1"};
+        const char *argv[] = {"PSYNC", "?", "-1", "FAILOVER"};
         if (ml.use_cached) {
             snprintf(off, sizeof(off), "%lld", repl.master_repl_offset + 1);
             argv[1] = repl_replid();
@@ -314,7 +314,8 @@ static int send_next_after(enum link_state done)
             server_log(LL_NOTICE, "Partial resynchronization not possible (no cached master)");
         }
         ml.state = LINK_RECEIVE_PSYNC;
-        return send_command(argv, 3);
+        /* FAILOVER: the target promotes itself before it answers */
+        return send_command(argv, repl_failover_in_progress() ? 4 : 3);
     }
     default:
         return -1;
@@ -385,6 +386,7 @@ static int handle_line(const char *line)
             memcpy(ml.full_replid, id, sizeof(ml.full_replid));
             ml.full_offset = off;
             server_log(LL_NOTICE, "Full resync from master: %s:%lld", id, off);
+            repl_failover_psync_result(1);
             ml.state = LINK_TRANSFER;
             ml.have_header = 0;
             ml.received = 0;
@@ -396,9 +398,14 @@ static int handle_line(const char *line)
             while (*p == ' ')
                 p++;
             partial_resync(*p ? p : NULL);
+            repl_failover_psync_result(1);
             return 1; /* the socket now belongs to the master client */
         }
         server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s", line);
+        if (repl_failover_in_progress()) {
+            repl_failover_psync_result(0); /* a master again: nothing more to do on this link */
+            return -1;
+        }
         return -1;
     default:
         return -1;
@@ -816,7 +823,7 @@ static void replica_cron(void)
 
 /* ---- REPLICAOF ---- */
 
-static void set_master(const char *host, int port)
+void repl_replica_set_master(const char *host, int port)
 {
     int was_master = srv.masterhost == NULL;
     mem_free(srv.masterhost);
@@ -843,7 +850,7 @@ static void set_master(const char *host, int port)
     connect_to_master();
 }
 
-static void unset_master(void)
+void repl_replica_unset_master(void)
 {
     mem_free(srv.masterhost);
     srv.masterhost = NULL;
@@ -865,9 +872,13 @@ static void unset_master(void)
 
 static void replicaof_command(struct client *c)
 {
+    if (repl_failover_active()) {
+        reply_error(c, "REPLICAOF not allowed while failing over.");
+        return;
+    }
     if (arg_is(&c->argv[1], "no") && arg_is(&c->argv[2], "one")) {
         if (srv.masterhost) {
-            unset_master();
+            repl_replica_unset_master();
             server_log(LL_NOTICE, "MASTER MODE enabled (user request from 'id=%llu addr=%s')",
                        (unsigned long long)c->id, c->addr);
         }
@@ -891,7 +902,7 @@ static void replicaof_command(struct client *c)
         sstr_free(host);
         return;
     }
-    set_master(host, (int)port);
+    repl_replica_set_master(host, (int)port);
     server_log(LL_NOTICE, "REPLICAOF %s:%d enabled (user request from 'id=%llu addr=%s')", srv.masterhost,
                srv.masterport, (unsigned long long)c->id, c->addr);
     sstr_free(host);

@@ -23,8 +23,12 @@
  *  - a replica with appendonly yes: its AOF starts over from the synced
  *    data, so a restart finds it;
  *  - kill -9 of a master at acks all under a pipelined load with two
- *    Sluice replicas: the replica promoted has every acknowledged write in
- *    order, the other follows it partially, the old master rejoins;
+ *    Sluice replicas: both have every acknowledged write in order, the one
+ *    furthest ahead is promoted, the other follows it partially, the old
+ *    master rejoins;
+ *  - FAILOVER: Redis's errors; a timeout and ABORT give the writes held
+ *    meanwhile back; the switchover itself: roles swapped, no full sync,
+ *    a write sent during it refused with -READONLY, digests equal;
  *  - a replica restarted from its RDB continues partially (repl-id,
  *    repl-offset and repl-stream-db aux fields), of Sluice and of Redis.
  */
@@ -433,6 +437,10 @@ static void chain(void)
     char oldid[64];
     harness_info_str(mc, "replication", "master_replid", oldid, sizeof(oldid));
     long long p1 = harness_info_field(c1, "stats", "sync_partial_ok");
+    /* the old master must continue partially below: the promoted replica
+     * has to have its whole history (no PING may slip in between) */
+    free(cmd(mc, "CONFIG SET repl-ping-replica-period 3600"));
+    ok(wait_caught_up(mc, c1, 10000) && wait_caught_up(mc, c2, 10000), "chain: both replicas caught up");
     ok(expect(c1, "OK", "REPLICAOF NO ONE"), "chain: REPLICAOF NO ONE on the middle replica");
     ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", p1 + 1, 20000),
        "chain: its replica continues partially (replid2)");
@@ -617,29 +625,41 @@ static void failover(void)
     waitpid(killer, NULL, 0);
     proc_kill9(&m);
     ok(in_order && acked > 0 && acked < sent, "failover: killed mid-load, replies in order until then (%d acknowledged of %d sent)", acked, sent);
-    /* promote r1; r2 follows it */
-    ok(expect(c1, "OK", "REPLICAOF NO ONE"), "failover: REPLICAOF NO ONE on a replica");
+    /* promote the replica that got furthest (as Sentinel does); the other follows it */
+    harness_sleep_ms(200);
+    int first = harness_info_field(c1, "replication", "slave_repl_offset") >=
+                harness_info_field(c2, "replication", "slave_repl_offset");
+    redisContext *pc = first ? c1 : c2, *fc = first ? c2 : c1;
+    int pport = first ? r1.port : r2.port;
+    ok(expect(pc, "OK", "REPLICAOF NO ONE"), "failover: REPLICAOF NO ONE on the replica furthest ahead");
     char want[16], port[16];
     snprintf(want, sizeof(want), "%d", acked - 1);
-    redisReply *len = redisCommand(c1, "LLEN load");
-    long long on = len && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
-    if (len)
-        freeReplyObject(len);
-    ok(on >= acked && expect(c1, want, "LINDEX load %d", acked - 1),
-       "failover: the promoted replica has every acknowledged write, in order (%lld >= %d)", on, acked);
-    snprintf(port, sizeof(port), "%d", r1.port);
-    long long partial = harness_info_field(c1, "stats", "sync_partial_ok");
-    ok(expect(c2, "OK", "REPLICAOF 127.0.0.1 %s", port), "failover: the other replica follows the new master");
-    ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", partial + 1, 20000) && wait_link_up(c2, 20000) &&
-           wait_caught_up(c1, c2, 10000) && same_digest(c1, c2),
+    int all = 1;
+    for (int i = 0; i < 2; i++) {
+        redisContext *x = i ? fc : pc;
+        redisReply *len = redisCommand(x, "LLEN load");
+        long long on = len && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
+        if (len)
+            freeReplyObject(len);
+        if (on < acked || !expect(x, want, "LINDEX load %d", acked - 1)) {
+            tap_diag("replica %d has %lld of %d acknowledged writes", i, on, acked);
+            all = 0;
+        }
+    }
+    ok(all, "failover: both replicas have every acknowledged write, in order (%d)", acked);
+    snprintf(port, sizeof(port), "%d", pport);
+    long long partial = harness_info_field(pc, "stats", "sync_partial_ok");
+    ok(expect(fc, "OK", "REPLICAOF 127.0.0.1 %s", port), "failover: the other replica follows the new master");
+    ok(harness_wait_info_field(pc, "stats", "sync_partial_ok", partial + 1, 20000) && wait_link_up(fc, 20000) &&
+           wait_caught_up(pc, fc, 10000) && same_digest(pc, fc),
        "failover: ... partially (replid2), and their digests are equal");
-    free(cmd(c1, "RPUSH load after"));
-    ok(wait_caught_up(c1, c2, 10000) && expect(c2, "after", "LINDEX load -1"), "failover: new writes flow on");
+    free(cmd(pc, "RPUSH load after"));
+    ok(wait_caught_up(pc, fc, 10000) && expect(fc, "after", "LINDEX load -1"), "failover: new writes flow on");
     /* the old master comes back empty (no persistence) and rejoins as a replica */
     const char *back[] = {"--replicaof", "127.0.0.1", port, NULL};
     struct proc again;
     redisContext *ac = proc_start_sluice(&again, m.dir, back) == 0 ? proc_conn(&again) : NULL;
-    ok(ac && wait_link_up(ac, 30000) && wait_caught_up(c1, ac, 10000) && same_digest(c1, ac),
+    ok(ac && wait_link_up(ac, 30000) && wait_caught_up(pc, ac, 10000) && same_digest(pc, ac),
        "failover: the old master rejoins as a replica of the new one, digest equal");
     if (ac) {
         redisFree(ac);
@@ -652,12 +672,116 @@ static void failover(void)
     proc_stop(&r1);
 }
 
+/* ---- FAILOVER: the coordinated switchover ---- */
+
+static void coordinated_failover(void)
+{
+    char mdir[400];
+    proc_make_dir(mdir, sizeof(mdir), "switch-master");
+    struct proc m, r1, r2;
+    if (proc_start_sluice(&m, mdir, NULL) != 0) {
+        ok(0, "FAILOVER: master starts");
+        return;
+    }
+    start_replica_of(&r1, harness_server_path(), "switch-r1", m.port, NULL);
+    start_replica_of(&r2, harness_server_path(), "switch-r2", m.port, NULL);
+    redisContext *mc = proc_conn(&m), *c1 = r1.pid ? proc_conn(&r1) : NULL, *c2 = r2.pid ? proc_conn(&r2) : NULL;
+    ok(c1 && c2 && wait_link_up(c1, 30000) && wait_link_up(c2, 30000), "FAILOVER: two replicas up");
+    if (!c1 || !c2) {
+        proc_stop(&m);
+        return;
+    }
+    static const struct {
+        const char *cmd, *want;
+    } errors[] = {
+        {"FAILOVER ABORT", "ERR No failover in progress."},
+        {"FAILOVER FORCE", "ERR FAILOVER with force option requires both a timeout and target HOST and IP."},
+        {"FAILOVER TIMEOUT 0", "ERR FAILOVER timeout must be greater than 0"},
+        {"FAILOVER TO 127.0.0.1 1", "ERR FAILOVER target HOST and PORT is not a replica."},
+        {"FAILOVER BOGUS", "ERR syntax error"},
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        char *v = cmd(mc, errors[i].cmd);
+        is_str(v, errors[i].want, "%s: Redis's error", errors[i].cmd);
+        free(v);
+    }
+    char *v = cmd(c1, "FAILOVER");
+    is_str(v, "ERR FAILOVER is not valid when server is a replica.", "FAILOVER on a replica: refused");
+    free(v);
+    for (int i = 0; i < 100; i++)
+        free(cmd(mc, "RPUSH before %d", i));
+
+    /* to a stopped replica, with a timeout: writes are held, then it aborts */
+    char port1[16];
+    snprintf(port1, sizeof(port1), "%d", r1.port);
+    kill(r1.pid, SIGSTOP);
+    free(cmd(mc, "RPUSH before 100")); /* r1 cannot have acknowledged this one */
+    ok(expect(mc, "OK", "FAILOVER TO 127.0.0.1 %s TIMEOUT 500", port1), "FAILOVER TO a stopped replica TIMEOUT 500");
+    char buf[64];
+    is_str(harness_info_str(mc, "replication", "master_failover_state", buf, sizeof(buf)), "waiting-for-sync",
+           "master_failover_state:waiting-for-sync");
+    v = cmd(mc, "FAILOVER");
+    is_str(v, "ERR FAILOVER already in progress.", "a second FAILOVER: already in progress");
+    free(v);
+    v = cmd(mc, "REPLICAOF NO ONE");
+    is_str(v, "ERR REPLICAOF not allowed while failing over.", "REPLICAOF while failing over: refused");
+    free(v);
+    long long t0 = harness_now_ms();
+    ok(expect(mc, "102", "RPUSH before held"), "a write is held, and runs once the failover is aborted");
+    long long held = harness_now_ms() - t0;
+    ok(held >= 300, "... it waited for the timeout (%lld ms)", held);
+    is_str(harness_info_str(mc, "replication", "master_failover_state", buf, sizeof(buf)), "no-failover",
+           "... and the state is no-failover again");
+    kill(r1.pid, SIGCONT);
+    ok(wait_caught_up(mc, c1, 10000), "the replica resumes and catches up");
+
+    /* ABORT while waiting */
+    kill(r1.pid, SIGSTOP);
+    free(cmd(mc, "RPUSH before stopped"));
+    ok(expect(mc, "OK", "FAILOVER TO 127.0.0.1 %s", port1) && expect(mc, "OK", "FAILOVER ABORT"),
+       "FAILOVER then FAILOVER ABORT");
+    ok(expect(mc, "104", "RPUSH before after-abort"), "writes are served again after ABORT");
+    kill(r1.pid, SIGCONT);
+    ok(wait_caught_up(mc, c1, 10000), "the replica catches up again");
+
+    /* the switchover: a write sent meanwhile is refused, nothing is lost */
+    long long full = harness_info_field(mc, "stats", "sync_full");
+    ok(expect(mc, "OK", "FAILOVER TO 127.0.0.1 %s", port1), "FAILOVER TO the first replica");
+    char *late = cmd(mc, "RPUSH before late");
+    is_str(late, "READONLY You can't write against a read only replica.",
+           "a write sent during the switchover is held, then refused as on a replica");
+    free(late);
+    ok(harness_wait_info_field(c1, "stats", "sync_partial_ok", 1, 20000),
+       "the old master continues from the new one partially");
+    ok(!strcmp(harness_info_str(c1, "replication", "role", buf, sizeof(buf)), "master") &&
+           !strcmp(harness_info_str(mc, "replication", "role", buf, sizeof(buf)), "slave") &&
+           harness_info_field(mc, "replication", "master_port") == r1.port,
+       "roles swapped: the replica is the master, the old master its replica");
+    ok(harness_info_field(c1, "stats", "sync_full") == 0 && harness_info_field(mc, "stats", "sync_full") == full,
+       "no full sync anywhere");
+    ok(wait_link_up(mc, 20000) && wait_caught_up(c1, mc, 10000) && same_digest(c1, mc) &&
+           expect(c1, "104", "LLEN before"),
+       "every write made before the switch is on the new master, digests equal");
+    ok(wait_link_up(c2, 20000),
+       "the other replica is linked again (to the old master, now a replica: a chain)");
+    free(cmd(c1, "RPUSH before new-master"));
+    ok(wait_caught_up(c1, mc, 10000) && wait_caught_up(c1, c2, 10000) && same_digest(c1, c2),
+       "a write on the new master reaches both");
+    redisFree(mc);
+    redisFree(c1);
+    redisFree(c2);
+    proc_stop(&r2);
+    proc_stop(&r1);
+    proc_stop(&m);
+}
+
 int main(void)
 {
     proc_init("replreplica");
     chain();
     replica_aof();
     failover();
+    coordinated_failover();
     restart_partial(harness_server_path(), "restart-sluice");
     const char *rs = proc_redis_path();
     if (!rs) {
