@@ -36,36 +36,10 @@
 #include "proc.h"
 #include "tap.h"
 
-static char *read_all(const char *path, size_t *len)
+static long long file_size(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        *len = 0;
-        return NULL;
-    }
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    *len = got;
-    fclose(fp);
-    return buf;
-}
-
-static long long blocked_clients(redisContext *c)
-{
-    redisReply *r = redisCommand(c, "INFO clients");
-    long long n = -1;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        const char *p = strstr(r->str, "blocked_clients:");
-        if (p)
-            n = atoll(p + strlen("blocked_clients:"));
-    }
-    if (r)
-        freeReplyObject(r);
-    return n;
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
 /* `blocker` sends a blocking command; once the server counts it blocked,
@@ -75,7 +49,7 @@ static void serve_blocked(redisContext *blocker, redisContext *pusher, const cha
     redisAppendCommand(blocker, block);
     int done = 0;
     redisBufferWrite(blocker, &done);
-    for (int i = 0; i < 2000 && blocked_clients(pusher) < 1; i++)
+    for (int i = 0; i < 2000 && harness_info_field(pusher, "clients", "blocked_clients") < 1; i++)
         harness_sleep_ms(1);
     redisReply *r = redisCommand(pusher, push);
     if (r)
@@ -122,11 +96,14 @@ static void test_blocking_pops_recorded(void)
     run_script(&s);
     proc_stop(&s);
     snprintf(path, sizeof(path), "%s/appendonlydir/appendonly.aof.1.incr.aof", dir);
-    size_t len;
-    char *aof = read_all(path, &len);
-    ok(aof && len > 0, "blocking: the incremental file has the script (%zu bytes)", len);
-    if (!aof)
+    char *aof = harness_read_file(path);
+    size_t len = strlen(aof);
+    /* the whole file is text: no NUL cut it short */
+    ok(len > 0 && (long long)len == file_size(path), "blocking: the incremental file has the script (%zu bytes)", len);
+    if (!len) {
+        free(aof);
         return;
+    }
     static const struct {
         const char *record, *what;
     } want[] = {
@@ -165,9 +142,8 @@ static void test_blocking_pops_recorded(void)
     run_script(&r);
     proc_stop(&r);
     snprintf(rpath, sizeof(rpath), "%s/appendonlydir/appendonly.aof.1.incr.aof", rdir);
-    size_t rlen;
-    char *raof = read_all(rpath, &rlen);
-    is_mem(aof, len, raof ? raof : "", raof ? rlen : 0,
+    char *raof = harness_read_file(rpath);
+    is_mem(aof, len, raof, strlen(raof),
            "blocking: Sluice's incremental AOF is byte-identical to redis-server 7.0's for the same script");
     free(raof);
     free(aof);
@@ -279,28 +255,6 @@ static void test_misconf_after_failed_write(void)
 
 /* ---- everysec: writes postponed behind a stalled fsync -------------------- */
 
-static long long info_ll(redisContext *c, const char *field)
-{
-    redisReply *r = redisCommand(c, "INFO persistence");
-    long long v = -1;
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\r\n%s:", field);
-    if (r && r->type == REDIS_REPLY_STRING) {
-        const char *p = strstr(r->str, pat);
-        if (p)
-            v = atoll(p + strlen(pat));
-    }
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
-
-static long long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
-}
-
 static void test_everysec_postpones(void)
 {
     char dir[400], incr[600];
@@ -322,7 +276,7 @@ static void test_everysec_postpones(void)
         redisReply *rr = redisCommand(c, "SET warm %d", i);
         freeReplyObject(rr);
         harness_sleep_ms(10);
-        pending = info_ll(c, "aof_pending_bio_fsync");
+        pending = harness_info_field(c, "persistence", "aof_pending_bio_fsync");
     }
     is_int(pending, 1, "everysec: a background fsync is running (stalled)");
     long long size0 = file_size(incr);
@@ -334,7 +288,7 @@ static void test_everysec_postpones(void)
     ok(reply_ms < 500, "everysec: at once (%lld ms): replies do not wait for the disk", reply_ms);
     harness_sleep_ms(1000);
     is_int(file_size(incr), size0, "everysec: 1 s later the write is still postponed (not in the file)");
-    is_int(info_ll(c, "aof_delayed_fsync"), 0, "everysec: aof_delayed_fsync still 0");
+    is_int(harness_info_field(c, "persistence", "aof_delayed_fsync"), 0, "everysec: aof_delayed_fsync still 0");
     long long grown_at = -1;
     for (long long dl = t0 + 5000; harness_now_ms() < dl; harness_sleep_ms(20))
         if (file_size(incr) > size0) {
@@ -343,7 +297,7 @@ static void test_everysec_postpones(void)
         }
     ok(grown_at >= 1000 && grown_at <= 3500,
        "everysec: written anyway once postponed about 2 s (%lld ms after the write)", grown_at);
-    is_int(info_ll(c, "aof_delayed_fsync"), 1, "everysec: and counted in aof_delayed_fsync");
+    is_int(harness_info_field(c, "persistence", "aof_delayed_fsync"), 1, "everysec: and counted in aof_delayed_fsync");
     redisFree(c);
     proc_stop(&s);
     if (proc_start_sluice(&s, dir, everysec) == 0) {
@@ -389,10 +343,7 @@ static void test_gate_holds_unwritten(void)
     long long t1 = harness_now_ms();
     r = reply_text(reader, "GET gated-key");
     long long read_ms = harness_now_ms() - t1;
-    size_t len = 0;
-    char *aof_at_read = read_all(incr, &len);
-    int in_file_at_read = aof_at_read && memmem(aof_at_read, len, "gated-value", 11) != NULL;
-    free(aof_at_read);
+    int in_file_at_read = harness_file_contains(incr, "gated-value");
     is_str(r, "gated-value", "gate: a read during the hold sees the write");
     free(r);
     ok(read_ms >= 300, "gate: the read's reply is held too, it may have seen the write (%lld ms)", read_ms);
@@ -430,9 +381,7 @@ static void test_gate_holds_unwritten(void)
     redisGetReply(reader, (void **)&lr);
     redisGetReply(reader, (void **)&sr);
     long long evw_ms = harness_now_ms() - t2;
-    aof_at_read = read_all(incr, &len);
-    in_file_at_read = aof_at_read && memmem(aof_at_read, len, "evwrite-value", 13) != NULL;
-    free(aof_at_read);
+    in_file_at_read = harness_file_contains(incr, "evwrite-value");
     ok(lr && lr->type == REDIS_REPLY_ARRAY && lr->elements == 40, "gate: the big reply arrives whole (%zu elements)",
        lr && lr->type == REDIS_REPLY_ARRAY ? lr->elements : 0);
     is_str(sr && sr->type == REDIS_REPLY_STATUS ? sr->str : "(no status)", "OK", "gate: then the write's reply");

@@ -67,23 +67,7 @@ static int start_redis(struct test_server *r, const char *why)
     return ok(rok, "redis-server starts (%s)", why);
 }
 
-static long long info_field(redisContext *c, const char *section, const char *field)
-{
-    redisReply *r = redisCommand(c, "INFO %s", section);
-    long long v = -1;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        char key[64];
-        snprintf(key, sizeof key, "\r\n%s:", field);
-        const char *p = strstr(r->str, key);
-        if (p)
-            v = atoll(p + strlen(key));
-    }
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
-
-static long long blocked_clients(redisContext *c) { return info_field(c, "clients", "blocked_clients"); }
+static long long blocked_clients(redisContext *c) { return harness_info_field(c, "clients", "blocked_clients"); }
 
 /* Wait until blocked_clients reads want (the blocking commands of other
  * connections reach the server asynchronously); returns the last value. */
@@ -417,10 +401,8 @@ static void test_query_buffers(const struct test_server *s, const struct test_se
 {
     struct qside sl, rd;
     qside_open(&sl, s);
-    redisReply *alloc = redisCommand(sl.ctl, "INFO memory");
-    int jemalloc = alloc && alloc->type == REDIS_REPLY_STRING && strstr(alloc->str, "mem_allocator:jemalloc");
-    if (alloc)
-        freeReplyObject(alloc);
+    char alloc[64];
+    int jemalloc = !strncmp(harness_info_str(sl.ctl, "memory", "mem_allocator", alloc, sizeof alloc), "jemalloc", 8);
     if (!r) {
         /* without the oracle, Redis's rules as recorded from it */
         harness_sleep_ms(3200);

@@ -802,20 +802,6 @@ static void write_file(const char *path, const void *p, size_t len)
     }
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    *len = fread(p, 1, (size_t)n, fp);
-    fclose(fp);
-    return p;
-}
-
 /* Start on dir expecting a refusal: exit status 1, the file named. */
 static void expect_refusal(const char *dir, const char *why, const char *needle)
 {
@@ -844,12 +830,15 @@ static void test_corrupt(void)
     CHECK_CMD(c, "OK", "SAVE");
     redisFree(c);
     proc_kill9(&s);
-    size_t len = 0;
-    char *good = read_all(path, &len);
-    if (!good) {
+    /* binary: the length is the file's size (the server is gone, it stays put) */
+    long long size = file_size(dir, "dump.rdb");
+    char *good = harness_read_file(path);
+    if (size <= 0) {
         ok(0, "read the saved file");
+        free(good);
         return;
     }
+    size_t len = (size_t)size;
     write_file(path, good, len / 2);
     expect_refusal(dir, "truncated file", "Unexpected EOF");
     char *bad = malloc(len);
@@ -1032,12 +1021,9 @@ static char *bgsave_status_when_done(struct proc *p, redisContext *c)
     while (proc_child_of(p->pid) && harness_now_ms() < deadline)
         harness_sleep_ms(10);
     harness_sleep_ms(200); /* the cron reaps the child and records its status */
-    char *info = cmd(c, "INFO persistence");
-    const char *at = strstr(info, "rdb_last_bgsave_status:");
-    char *status = strdup(at ? at + strlen("rdb_last_bgsave_status:") : "?");
-    status[strcspn(status, "\r\n")] = '\0';
-    free(info);
-    return status;
+    char st[128];
+    harness_info_str(c, "persistence", "rdb_last_bgsave_status", st, sizeof(st));
+    return strdup(st[0] ? st : "?");
 }
 
 /* The stop-writes-on-bgsave-error scenario on one server; every reply is

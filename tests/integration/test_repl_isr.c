@@ -33,33 +33,6 @@
 #include "proc.h"
 #include "tap.h"
 
-static long long info_field(redisContext *c, const char *section, const char *field)
-{
-    redisReply *r = redisCommand(c, "INFO %s", section);
-    long long v = -1;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        char key[128];
-        snprintf(key, sizeof(key), "\n%s:", field);
-        const char *p = strstr(r->str, key);
-        if (p)
-            v = atoll(p + strlen(key));
-    }
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
-
-static int wait_field(redisContext *c, const char *section, const char *field, long long want, int ms)
-{
-    long long deadline = harness_now_ms() + ms;
-    while (harness_now_ms() < deadline) {
-        if (info_field(c, section, field) == want)
-            return 1;
-        harness_sleep_ms(20);
-    }
-    return 0;
-}
-
 static int check(redisContext *c, const char *want, const char *fmt, ...)
 {
     va_list ap;
@@ -99,27 +72,15 @@ static int readable_within(redisContext *c, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
-static char *read_file(const char *path)
+/* CONFIG SET min-insync-replicas 2 on w, then an acks all SET refused with
+ * -NOREPLICAS (what) and not applied, as GET on r shows (not_applied). */
+static void expect_noreplicas(redisContext *w, redisContext *r, const char *what, const char *not_applied)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return strdup("");
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static int file_contains(const char *path, const char *needle)
-{
-    char *s = read_file(path);
-    int found = strstr(s, needle) != NULL;
-    free(s);
-    return found;
+    ok(check(w, "OK", "CONFIG SET min-insync-replicas 2"), "CONFIG SET min-insync-replicas 2");
+    char *v = harness_cmd(w, "SET refused v");
+    is_str(v, "NOREPLICAS Not enough good replicas to write.", "%s", what);
+    free(v);
+    ok(check(r, "(nil)", "GET refused"), "%s", not_applied);
 }
 
 /* ---- acks 0 and 1 against the AOF ---- */
@@ -156,7 +117,7 @@ static void test_local_levels(void)
     ok(!readable_within(c, 500), "acks 1: no reply while the AOF write is deferred");
     redisReply *r = NULL;
     redisGetReply(c, (void **)&r);
-    ok(r && r->type == REDIS_REPLY_STATUS && file_contains(incr, "at-one"),
+    ok(r && r->type == REDIS_REPLY_STATUS && harness_file_contains(incr, "at-one"),
        "acks 1: the reply came once the record was in the file");
     if (r)
         freeReplyObject(r);
@@ -166,11 +127,11 @@ static void test_local_levels(void)
     ok(check(c, "0", "CLIENT ACKS"), "CLIENT ACKS shows 0");
     ok(check(c, "OK", "DEBUG AOF-WRITE-DEFER 2000"), "DEBUG AOF-WRITE-DEFER 2000 again");
     ok(check(c, "OK", "SET at-zero v"), "acks 0: SET answered");
-    ok(!file_contains(incr, "at-zero"), "acks 0: answered before its record reached the file");
+    ok(!harness_file_contains(incr, "at-zero"), "acks 0: answered before its record reached the file");
     long long deadline = harness_now_ms() + 10000;
-    while (!file_contains(incr, "at-zero") && harness_now_ms() < deadline)
+    while (!harness_file_contains(incr, "at-zero") && harness_now_ms() < deadline)
         harness_sleep_ms(50);
-    ok(file_contains(incr, "at-zero"), "acks 0: the record reaches the file afterwards");
+    ok(harness_file_contains(incr, "at-zero"), "acks 0: the record reaches the file afterwards");
     ok(check(c, "OK", "CLIENT ACKS default"), "CLIENT ACKS default");
     ok(check(c, "1", "CLIENT ACKS"), "... back to the directive's level");
     ok(check(c, "OK", "CONFIG SET acks all") && check(c, "all", "CLIENT ACKS"),
@@ -179,15 +140,11 @@ static void test_local_levels(void)
        "RESET forgets the connection's own level");
     /* no replica: the ISR is the master alone, which is enough by default */
     ok(check(c, "OK", "SET alone v"), "acks all without replicas: the master alone is the ISR");
-    ok(info_field(c, "isr", "isr_size") == 1, "INFO isr: isr_size:1");
-    ok(check(c, "OK", "CONFIG SET min-insync-replicas 2"), "CONFIG SET min-insync-replicas 2");
-    v = harness_cmd(c, "SET refused v");
-    is_str(v, "NOREPLICAS Not enough good replicas to write.", "acks all, ISR of 1 < 2: -NOREPLICAS");
-    free(v);
-    ok(check(c, "(nil)", "GET refused"), "... and the write was not applied");
+    ok(harness_info_field(c, "isr", "isr_size") == 1, "INFO isr: isr_size:1");
+    expect_noreplicas(c, c, "acks all, ISR of 1 < 2: -NOREPLICAS", "... and the write was not applied");
     ok(check(c, "PONG", "PING"), "PING still answered");
     ok(check(c, "v", "GET alone"), "reads still answered");
-    ok(info_field(c, "isr", "acks_refused") == 1, "INFO isr: acks_refused:1");
+    ok(harness_info_field(c, "isr", "acks_refused") == 1, "INFO isr: acks_refused:1");
     ok(check(c, "OK", "CLIENT ACKS 1") && check(c, "OK", "SET accepted v"), "acks 1 writes are not refused");
     redisFree(c);
     proc_stop(&s);
@@ -216,8 +173,8 @@ static void test_with_replica(const char *rs)
         return;
     }
     redisContext *mc = proc_conn(&m), *rc = proc_conn(&r);
-    ok(wait_field(mc, "isr", "isr_size", 2, 10000), "the replica joins the ISR (isr_size:2)");
-    ok(file_contains(mlog, "joined the in-sync replicas"), "the join is logged");
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 2, 10000), "the replica joins the ISR (isr_size:2)");
+    ok(harness_file_contains(mlog, "joined the in-sync replicas"), "the join is logged");
     char *v = harness_cmd(mc, "INFO isr");
     ok(strstr(v, "replica0:ip=127.0.0.1,port=") && strstr(v, ",isr=1,"), "INFO isr: replica0 ... isr=1");
     free(v);
@@ -249,22 +206,18 @@ static void test_with_replica(const char *rs)
     if (rep)
         freeReplyObject(rep);
     ok(held_ms >= 1000, "... not before replica-lag-max-ms (held %lld ms)", held_ms);
-    ok(info_field(mc, "isr", "isr_size") == 1 && info_field(mc, "isr", "isr_leaves") == 1,
+    ok(harness_info_field(mc, "isr", "isr_size") == 1 && harness_info_field(mc, "isr", "isr_leaves") == 1,
        "INFO isr: isr_size:1, isr_leaves:1");
-    ok(file_contains(mlog, "left the in-sync replicas"), "the leave is logged");
+    ok(harness_file_contains(mlog, "left the in-sync replicas"), "the leave is logged");
 
     /* min-insync-replicas 2: refused before being applied */
-    ok(check(mc, "OK", "CONFIG SET min-insync-replicas 2"), "CONFIG SET min-insync-replicas 2");
-    v = harness_cmd(mc, "SET refused v");
-    is_str(v, "NOREPLICAS Not enough good replicas to write.", "ISR too small: acks all write refused");
-    free(v);
-    ok(check(one, "(nil)", "GET refused"), "... and not applied");
+    expect_noreplicas(mc, one, "ISR too small: acks all write refused", "... and not applied");
     ok(check(mc, "v", "GET quick"), "acks all reads are served");
 
     /* the replica resumes and rejoins */
     kill(r.pid, SIGCONT);
-    ok(wait_field(mc, "isr", "isr_size", 2, 10000), "the replica resumes and rejoins");
-    ok(info_field(mc, "isr", "isr_joins") == 2, "INFO isr: isr_joins:2");
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 2, 10000), "the replica resumes and rejoins");
+    ok(harness_info_field(mc, "isr", "isr_joins") == 2, "INFO isr: isr_joins:2");
     ok(check(mc, "OK", "SET after-rejoin v") && check(rc, "v", "GET after-rejoin"),
        "acks all with min-insync-replicas 2: a write acknowledged is on the replica");
 
@@ -285,8 +238,8 @@ static void test_with_replica(const char *rs)
     long long timeout_ms = harness_now_ms() - t0;
     ok(got != REDIS_OK && !rep, "ack-timeout-ms: the write's connection is closed without a reply");
     ok(timeout_ms >= 2500, "... after ack-timeout-ms (%lld ms)", timeout_ms);
-    ok(info_field(one, "isr", "acks_timeouts") >= 1, "INFO isr: acks_timeouts counted");
-    ok(file_contains(mlog, "not acknowledged by the in-sync replicas within ack-timeout-ms"), "and logged");
+    ok(harness_info_field(one, "isr", "acks_timeouts") >= 1, "INFO isr: acks_timeouts counted");
+    ok(harness_file_contains(mlog, "not acknowledged by the in-sync replicas within ack-timeout-ms"), "and logged");
     kill(r.pid, SIGCONT);
     redisFree(mc);
     redisFree(rd);
@@ -294,7 +247,7 @@ static void test_with_replica(const char *rs)
 
     /* kill -9 of the master under a pipelined load at acks all */
     mc = proc_conn(&m);
-    ok(check(mc, "OK", "CONFIG SET min-insync-replicas 1") && wait_field(mc, "isr", "isr_size", 2, 10000),
+    ok(check(mc, "OK", "CONFIG SET min-insync-replicas 1") && harness_wait_info_field(mc, "isr", "isr_size", 2, 10000),
        "kill -9: the replica is in the ISR again");
     ok(check(mc, "OK", "CLIENT ACKS all"), "kill -9: CLIENT ACKS all");
     int sent = 0, acked = 0, in_order = 1;

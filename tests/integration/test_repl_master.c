@@ -30,29 +30,10 @@
 #include "proc.h"
 #include "tap.h"
 
-static long long info_field(redisContext *c, const char *section, const char *field)
-{
-    redisReply *r = redisCommand(c, "INFO %s", section);
-    long long v = -1;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        char key[128];
-        snprintf(key, sizeof(key), "\n%s:", field);
-        const char *p = strstr(r->str, key);
-        if (p)
-            v = atoll(p + strlen(key));
-    }
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
-
 static int link_up(redisContext *rep)
 {
-    redisReply *r = redisCommand(rep, "INFO replication");
-    int up = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up");
-    if (r)
-        freeReplyObject(r);
-    return up;
+    char st[32];
+    return !strcmp(harness_info_str(rep, "replication", "master_link_status", st, sizeof(st)), "up");
 }
 
 /* Poll until the replica has applied the master's whole stream. */
@@ -60,8 +41,8 @@ static int caught_up(redisContext *m, redisContext *rep, int ms)
 {
     long long deadline = harness_now_ms() + ms;
     while (harness_now_ms() < deadline) {
-        long long mo = info_field(m, "replication", "master_repl_offset");
-        if (link_up(rep) && mo > 0 && info_field(rep, "replication", "slave_repl_offset") == mo)
+        long long mo = harness_info_field(m, "replication", "master_repl_offset");
+        if (link_up(rep) && mo > 0 && harness_info_field(rep, "replication", "slave_repl_offset") == mo)
             return 1;
         harness_sleep_ms(20);
     }
@@ -90,24 +71,11 @@ static void cmd(redisContext *c, const char *fmt, ...)
         freeReplyObject(r);
 }
 
-static int file_contains(const char *path, const char *needle)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
-    char line[4096];
-    int found = 0;
-    while (!found && fgets(line, sizeof(line), fp))
-        found = strstr(line, needle) != NULL;
-    fclose(fp);
-    return found;
-}
-
 static int wait_file_contains(const char *path, const char *needle, int ms)
 {
     long long deadline = harness_now_ms() + ms;
     while (harness_now_ms() < deadline) {
-        if (file_contains(path, needle))
+        if (harness_file_contains(path, needle))
             return 1;
         harness_sleep_ms(20);
     }
@@ -163,8 +131,8 @@ static char *redis_master_info(const char *rs)
         cmd(ac, "SET k v");
         long long deadline = harness_now_ms() + 10000;
         while (harness_now_ms() < deadline) {
-            long long mo = info_field(ac, "replication", "master_repl_offset");
-            if (link_up(bc) && info_field(bc, "replication", "slave_repl_offset") == mo)
+            long long mo = harness_info_field(ac, "replication", "master_repl_offset");
+            if (link_up(bc) && harness_info_field(bc, "replication", "slave_repl_offset") == mo)
                 break;
             harness_sleep_ms(20);
         }
@@ -228,7 +196,7 @@ static void test_replica(const char *rs)
     redisAppendCommand(blk, "BRPOP blist 5");
     int done = 0;
     redisBufferWrite(blk, &done);
-    for (int i = 0; i < 2000 && info_field(mc, "clients", "blocked_clients") < 1; i++)
+    for (int i = 0; i < 2000 && harness_info_field(mc, "clients", "blocked_clients") < 1; i++)
         harness_sleep_ms(1);
     cmd(mc, "LPUSH blist one two");
     redisReply *br;
@@ -238,7 +206,7 @@ static void test_replica(const char *rs)
         freeReplyObject(br);
     redisAppendCommand(blk, "BLMOVE src dst LEFT RIGHT 5");
     redisBufferWrite(blk, &done);
-    for (int i = 0; i < 2000 && info_field(mc, "clients", "blocked_clients") < 1; i++)
+    for (int i = 0; i < 2000 && harness_info_field(mc, "clients", "blocked_clients") < 1; i++)
         harness_sleep_ms(1);
     cmd(mc, "RPUSH src s1 s2");
     redisGetReply(blk, (void **)&br);
@@ -306,9 +274,9 @@ static void test_replica(const char *rs)
        "partial resync: the replica continues from the backlog");
     ok(caught_up(mc, rc, 10000), "partial resync: the replica's offset reaches the master's");
     ok(digests_equal(mc, rc), "partial resync: DEBUG DIGEST equal");
-    is_int(info_field(mc, "stats", "sync_partial_ok"), 1, "INFO stats: sync_partial_ok 1");
-    is_int(info_field(mc, "stats", "sync_full"), 1, "INFO stats: sync_full 1 (the first sync)");
-    is_int(info_field(mc, "stats", "sync_partial_err"), 0, "INFO stats: sync_partial_err 0");
+    is_int(harness_info_field(mc, "stats", "sync_partial_ok"), 1, "INFO stats: sync_partial_ok 1");
+    is_int(harness_info_field(mc, "stats", "sync_full"), 1, "INFO stats: sync_full 1 (the first sync)");
+    is_int(harness_info_field(mc, "stats", "sync_partial_err"), 0, "INFO stats: sync_partial_err 0");
 
     /* WAIT and min-replicas-to-write */
     cmd(mc, "SET w 1");
