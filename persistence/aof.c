@@ -193,37 +193,24 @@ unsigned long long aof_bio_pending_fsync(void)
 
 /* ---- recording ------------------------------------------------------------ */
 
-static void cat_sstr_command(int argc, const sstr *argv)
-{
-    char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    aof.buf = sstr_cat(aof.buf, hdr, (size_t)n);
-    for (int i = 0; i < argc; i++) {
-        size_t len = sstr_len(argv[i]);
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
-        aof.buf = sstr_reserve(aof.buf, (size_t)n + len + 2);
-        aof.buf = sstr_cat(aof.buf, hdr, (size_t)n);
-        aof.buf = sstr_cat(aof.buf, argv[i], len);
-        aof.buf = sstr_cat(aof.buf, "\r\n", 2);
-    }
-}
-
 /* The propagation feed: every write, after it ran, in replayable form. */
-static void aof_feed(void *priv, int dbid, int argc, const sstr *argv)
+/* Being enabled, the AOF records only once its first rewrite forked:
+ * what was written before is in that child's snapshot (Redis's rule).
+ * A replay (DEBUG LOADAOF) must not record itself again. */
+static int aof_wants_feed(void *priv)
 {
     (void)priv;
-    /* Being enabled, the AOF records only once its first rewrite forked:
-     * what was written before is in that child's snapshot (Redis's rule).
-     * A replay (DEBUG LOADAOF) must not record itself again. */
-    if (aof.state == AOF_OFF || (aof.state == AOF_WAIT_REWRITE && aof.child_pid <= 0) || srv.loading)
-        return;
+    return !(aof.state == AOF_OFF || (aof.state == AOF_WAIT_REWRITE && aof.child_pid <= 0) || srv.loading);
+}
+
+static void aof_feed(void *priv, int dbid, int argc, const struct arg *argv)
+{
+    (void)priv;
     if (dbid != aof.selected_db) {
-        char num[16];
-        int n = snprintf(num, sizeof(num), "%d", dbid);
-        aof.buf = sstr_catfmt(aof.buf, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, num);
+        aof.buf = resp_cat_select(aof.buf, dbid);
         aof.selected_db = dbid;
     }
-    cat_sstr_command(argc, argv);
+    aof.buf = resp_cat_command(aof.buf, argc, argv);
 }
 
 static int feed_registered;
@@ -231,7 +218,7 @@ static int feed_registered;
 static void feed_on(void)
 {
     if (!feed_registered) {
-        propagate_register(aof_feed, NULL);
+        propagate_register(aof_feed, aof_wants_feed, NULL);
         feed_registered = 1;
     }
 }

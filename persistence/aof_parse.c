@@ -206,18 +206,3 @@ void aof_scan(const char *buf, size_t len, struct aof_scan_result *r)
     r->line = count_lines(buf, r->valid_up_to);
     aof_parser_free(&p);
 }
-
-sstr aof_cat_command(sstr out, int argc, const struct arg *argv)
-{
-    char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    out = sstr_cat(out, hdr, (size_t)n);
-    for (int i = 0; i < argc; i++) {
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", argv[i].len);
-        out = sstr_reserve(out, (size_t)n + argv[i].len + 2);
-        out = sstr_cat(out, hdr, (size_t)n);
-        out = sstr_cat(out, argv[i].ptr, argv[i].len);
-        out = sstr_cat(out, "\r\n", 2);
-    }
-    return out;
-}

@@ -68,7 +68,4 @@ struct aof_scan_result {
 
 void aof_scan(const char *buf, size_t len, struct aof_scan_result *r);
 
-/* Append a command in the AOF format (RESP multibulk). */
-sstr aof_cat_command(sstr out, int argc, const struct arg *argv);
-
 #endif

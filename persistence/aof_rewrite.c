@@ -96,7 +96,7 @@ static int out_flush(struct dump_ctx *x)
 
 static int emit(struct dump_ctx *x, int argc, const struct arg *argv)
 {
-    x->out = aof_cat_command(x->out, argc, argv);
+    x->out = resp_cat_command(x->out, argc, argv);
     if (sstr_len(x->out) >= WBUF_FLUSH)
         return out_flush(x);
     return 0;

@@ -8,6 +8,7 @@
  */
 #include "propagate.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "commit_gate.h"
@@ -15,14 +16,16 @@
 #include "mem.h"
 #include "server.h"
 
+/* A recorded command: its argument array and their bytes in one block. */
 struct op {
     int dbid;
     int argc;
-    sstr *argv;
+    struct arg *argv;
 };
 
 struct feed {
     propagate_feed_fn *fn;
+    propagate_wants_fn *wants;
     void *priv;
 };
 
@@ -42,10 +45,10 @@ static struct {
     struct op rewrite;
 } frames[MAX_DEPTH];
 
-void propagate_register(propagate_feed_fn *fn, void *priv)
+void propagate_register(propagate_feed_fn *fn, propagate_wants_fn *wants, void *priv)
 {
-    if (nfeeds < (int)(sizeof(feeds) / sizeof(feeds[0])))
-        feeds[nfeeds++] = (struct feed){fn, priv};
+    assert(nfeeds < (int)(sizeof(feeds) / sizeof(feeds[0])));
+    feeds[nfeeds++] = (struct feed){fn, wants, priv};
 }
 
 void propagate_unregister(propagate_feed_fn *fn, void *priv)
@@ -58,12 +61,19 @@ void propagate_unregister(propagate_feed_fn *fn, void *priv)
     }
 }
 
-int propagate_has_consumers(void) { return nfeeds > 0; }
+/* Whether any consumer records now; asked per record, so it stays cheap. */
+static int feeding(void)
+{
+    for (int f = 0; f < nfeeds; f++)
+        if (!feeds[f].wants || feeds[f].wants(feeds[f].priv))
+            return 1;
+    return 0;
+}
+
+int propagate_has_consumers(void) { return feeding(); }
 
 static void free_op(struct op *op)
 {
-    for (int i = 0; i < op->argc; i++)
-        sstr_free(op->argv[i]);
     mem_free(op->argv);
     op->argv = NULL;
     op->argc = 0;
@@ -71,9 +81,16 @@ static void free_op(struct op *op)
 
 static struct op make_op(int dbid, int argc, const struct arg *argv)
 {
-    struct op op = {dbid, argc, mem_alloc(sizeof(sstr) * (size_t)(argc ? argc : 1))};
+    size_t bytes = 0;
     for (int i = 0; i < argc; i++)
-        op.argv[i] = sstr_new(argv[i].ptr, argv[i].len);
+        bytes += argv[i].len;
+    struct op op = {dbid, argc, mem_alloc(sizeof(struct arg) * (size_t)argc + bytes + 1)};
+    char *p = (char *)(op.argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].ptr, argv[i].len);
+        op.argv[i] = (struct arg){p, argv[i].len};
+        p += argv[i].len;
+    }
     return op;
 }
 
@@ -90,32 +107,27 @@ static void insert_op(int at, struct op op)
 
 int propagate_pending_count(void) { return npending; }
 
-static void emit(const struct op *op)
+static void emit(int dbid, int argc, const struct arg *argv)
 {
     for (int f = 0; f < nfeeds; f++)
-        feeds[f].fn(feeds[f].priv, op->dbid, op->argc, op->argv);
+        if (!feeds[f].wants || feeds[f].wants(feeds[f].priv))
+            feeds[f].fn(feeds[f].priv, dbid, argc, argv);
 }
 
 static void flush(void)
 {
     if (npending == 0)
         return;
-    if (nfeeds) {
+    if (feeding()) {
         int wrap = npending > 1;
         commit_gate_next_batch(); /* the batch's replies wait for this position */
         static const struct arg multi = {"MULTI", 5}, exec = {"EXEC", 4};
-        if (wrap) {
-            struct op m = make_op(pending[0].dbid, 1, &multi);
-            emit(&m);
-            free_op(&m);
-        }
+        if (wrap)
+            emit(pending[0].dbid, 1, &multi);
         for (int i = 0; i < npending; i++)
-            emit(&pending[i]);
-        if (wrap) {
-            struct op e = make_op(pending[npending - 1].dbid, 1, &exec);
-            emit(&e);
-            free_op(&e);
-        }
+            emit(pending[i].dbid, pending[i].argc, pending[i].argv);
+        if (wrap)
+            emit(pending[npending - 1].dbid, 1, &exec);
     }
     for (int i = 0; i < npending; i++)
         free_op(&pending[i]);
@@ -141,11 +153,18 @@ void propagate_call_end(struct client *c, int wrote)
     depth--;
     if (depth < MAX_DEPTH) {
         if (frames[depth].rewritten) {
-            if (!frames[depth].prevented && nfeeds)
+            if (!frames[depth].prevented && frames[depth].rewrite.argv && feeding())
                 insert_op(npending, frames[depth].rewrite);
             else
                 free_op(&frames[depth].rewrite);
-        } else if ((wrote || frames[depth].forced) && !frames[depth].prevented && nfeeds) {
+        } else if ((wrote || frames[depth].forced) && !frames[depth].prevented && feeding()) {
+            if (depth == 0 && npending == 0) {
+                /* the common case, one command alone: its own arguments go
+                 * to the feeds as they are, without a copy */
+                commit_gate_next_batch();
+                emit(c->db->id, c->argc, c->argv);
+                return;
+            }
             insert_op(npending, make_op(c->db->id, c->argc, c->argv));
         }
     }
@@ -167,7 +186,8 @@ void propagate_rewrite(struct client *c, int argc, const struct arg *argv)
     int d = depth - 1;
     if (frames[d].rewritten)
         free_op(&frames[d].rewrite);
-    frames[d].rewrite = make_op(c->db->id, argc, argv);
+    /* without a consumer the form is not kept: it would be dropped */
+    frames[d].rewrite = feeding() ? make_op(c->db->id, argc, argv) : (struct op){0};
     frames[d].rewritten = 1;
 }
 
@@ -191,7 +211,7 @@ void propagate_prevent(struct client *c)
 
 void propagate_also(struct db *db, int argc, const struct arg *argv)
 {
-    if (!nfeeds)
+    if (!feeding())
         return;
     insert_op(npending, make_op(db->id, argc, argv));
     if (depth == 0)

@@ -18,9 +18,14 @@
 struct client;
 struct db;
 
-/* A consumer: called for each command of a finished batch, in order. */
-typedef void propagate_feed_fn(void *priv, int dbid, int argc, const sstr *argv);
-void propagate_register(propagate_feed_fn *fn, void *priv);
+/* A consumer: called for each command of a finished batch, in order.  The
+ * arguments are valid only during the call. */
+typedef void propagate_feed_fn(void *priv, int dbid, int argc, const struct arg *argv);
+/* Whether the consumer records anything now (the AOF while it is on, the
+ * replication stream while a backlog exists).  While no consumer wants the
+ * feed, writes record nothing and cost nothing; NULL means always. */
+typedef int propagate_wants_fn(void *priv);
+void propagate_register(propagate_feed_fn *fn, propagate_wants_fn *wants, void *priv);
 void propagate_unregister(propagate_feed_fn *fn, void *priv);
 int propagate_has_consumers(void);
 

@@ -314,3 +314,38 @@ int resp_split_args(const char *line, size_t len, sstr *out, struct split_args *
         r->argc = ++argc;
     }
 }
+
+/* ---- writing commands ---- */
+
+static sstr cat_header(sstr out, char type, long long n)
+{
+    char hdr[32];
+    hdr[0] = type;
+    int len = ll2string(hdr + 1, sizeof(hdr) - 3, n);
+    hdr[len + 1] = '\r';
+    hdr[len + 2] = '\n';
+    return sstr_cat(out, hdr, (size_t)len + 3);
+}
+
+sstr resp_cat_command(sstr out, int argc, const struct arg *argv)
+{
+    size_t need = 16;
+    for (int i = 0; i < argc; i++)
+        need += argv[i].len + 24;
+    out = sstr_reserve(out, need);
+    out = cat_header(out, '*', argc);
+    for (int i = 0; i < argc; i++) {
+        out = cat_header(out, '$', (long long)argv[i].len);
+        out = sstr_cat(out, argv[i].ptr, argv[i].len);
+        out = sstr_cat(out, "\r\n", 2);
+    }
+    return out;
+}
+
+sstr resp_cat_select(sstr out, int dbid)
+{
+    char num[16];
+    int n = ll2string(num, sizeof(num), dbid);
+    struct arg argv[2] = {{"SELECT", 6}, {num, (size_t)n}};
+    return resp_cat_command(out, 2, argv);
+}

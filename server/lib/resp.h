@@ -75,4 +75,10 @@ struct split_args {
 int resp_split_args(const char *line, size_t len, sstr *out, struct split_args *r);
 void split_args_free(struct split_args *r);
 
+/* Append a command in the request form (*argc, then $len bulks), as the
+ * AOF and the replication stream carry it. */
+sstr resp_cat_command(sstr out, int argc, const struct arg *argv);
+/* Append SELECT dbid in the same form. */
+sstr resp_cat_select(sstr out, int dbid);
+
 #endif

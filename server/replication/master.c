@@ -98,34 +98,30 @@ void repl_master_feed_raw(const char *p, size_t n)
             reply_raw(r->c, p, n);
 }
 
-static sstr cat_command(sstr s, int argc, const sstr *argv)
-{
-    s = sstr_catfmt(s, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) {
-        size_t len = sstr_len(argv[i]);
-        s = sstr_catfmt(s, "$%zu\r\n", len);
-        s = sstr_cat(s, argv[i], len);
-        s = sstr_cat(s, "\r\n", 2);
-    }
-    return s;
-}
-
-static void master_feed(void *priv, int dbid, int argc, const sstr *argv)
+/* a replica relays its master's bytes instead; nothing to do without a backlog */
+static int master_wants_feed(void *priv)
 {
     (void)priv;
-    /* a replica relays its master's bytes instead; nothing to do without a backlog */
-    if (repl_is_replica() || !repl_backlog_exists())
-        return;
-    sstr s = sstr_empty(64);
+    return !repl_is_replica() && repl_backlog_exists();
+}
+
+static void master_feed(void *priv, int dbid, int argc, const struct arg *argv)
+{
+    (void)priv;
+    static sstr s; /* reused: one record at a time */
+    if (!s)
+        s = sstr_empty(64);
+    sstr_clear(s);
     if (dbid != stream_db) {
-        char num[16];
-        int n = snprintf(num, sizeof(num), "%d", dbid);
-        s = sstr_catfmt(s, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", n, num);
+        s = resp_cat_select(s, dbid);
         stream_db = dbid;
     }
-    s = cat_command(s, argc, argv);
+    s = resp_cat_command(s, argc, argv);
     repl_master_feed_raw(s, sstr_len(s));
-    sstr_free(s);
+    if (sstr_len(s) > 64 * 1024) { /* a big record does not pin its buffer */
+        sstr_free(s);
+        s = NULL;
+    }
     repl_isr_note_stream(commit_gate_position(), repl.master_repl_offset);
 }
 
@@ -466,7 +462,7 @@ static void master_cron(void)
 
 void repl_master_register(void)
 {
-    propagate_register(master_feed, NULL);
+    propagate_register(master_feed, master_wants_feed, NULL);
     hooks_on_link_free(on_link_free);
     hooks_on_cron(master_cron);
     hooks_on_write_refusal(30, noreplicas_refusal);

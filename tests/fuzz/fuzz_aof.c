@@ -69,7 +69,7 @@ static void check_reencode(const char *buf, size_t len, const struct aof_scan_re
         enum aofp_result res = aof_parse_next(&p, buf + pos, r->valid_up_to - pos, &used);
         CHECK(res == AOFP_COMMAND || res == AOFP_ANNOTATION);
         if (res == AOFP_COMMAND)
-            out = aof_cat_command(out, p.argc, p.argv);
+            out = resp_cat_command(out, p.argc, p.argv);
         pos += used;
     }
     struct aof_scan_result r2;
@@ -161,7 +161,7 @@ static sstr gen_aof(void)
                 argv[j] = (struct arg){w, strlen(w)};
             }
         }
-        s = aof_cat_command(s, argc, argv);
+        s = resp_cat_command(s, argc, argv);
     }
     return s;
 }
