@@ -65,6 +65,8 @@ static struct {
     int lastbgsave_ok;
     pid_t child_pid;          /* -1: none */
     time_t child_start;
+    int child_to_fd;          /* the child writes to a pipe (diskless sync), not a file */
+    rdb_child_done_fn *child_done_cb; /* a full sync waits for this child */
     long long dirty_before_bgsave;
     long long last_bgsave_time; /* seconds the last BGSAVE took, -1 */
     int bgsave_scheduled;
@@ -109,6 +111,8 @@ static void save_key(void *priv, const char *key, size_t len, struct value *v)
     struct save_ctx *x = priv;
     if (x->failed)
         return;
+    if (srv.rdb_key_save_delay)
+        debug_delay(srv.rdb_key_save_delay);
     int type = rdb_value_type(v);
     if (type < 0) {
         x->failed = 1;
@@ -313,12 +317,15 @@ pid_t rdb_child_pid(void) { return rdb.child_pid; }
 static int other_child_active(void) { return aof_child_active && aof_child_active(); }
 int rdb_any_child_active(void) { return rdb_child_active() || other_child_active(); }
 
-static void __attribute__((noreturn)) child_main(pid_t parent)
+/* The child.  fd < 0: write dbfilename the safe way (BGSAVE, a disk-backed
+ * full sync); else write the bare RDB stream to fd, a pipe whose other end
+ * the parent relays to replicas (a diskless full sync). */
+static void __attribute__((noreturn)) child_main(pid_t parent, int fd)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
-    prctl(PR_SET_NAME, "sluice-rdb-bgsave");
+    prctl(PR_SET_NAME, fd < 0 ? "sluice-rdb-bgsave" : "sluice-rdb-to-replicas");
     signal(SIGUSR1, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -326,7 +333,18 @@ static void __attribute__((noreturn)) child_main(pid_t parent)
         close(srv.listen_fds[i]);
     childinfo_after_fork_child(CHILDINFO_RDB);
     sstr err = sstr_empty(0);
-    int rc = rdb_save(srv.dbfilename, &err);
+    int rc;
+    if (fd < 0) {
+        rc = rdb_save(srv.dbfilename, &err);
+    } else {
+        rio r;
+        rio_init_fd(&r, fd);
+        rc = rdb_save_rio(&r, 0, &err) == 0 && rio_flush(&r) ? 0 : -1;
+        if (rc != 0)
+            server_log(LL_WARNING, "Diskless RDB transfer failed: %s", err[0] ? err : rio_error_string(&r));
+        rio_release(&r);
+        close(fd);
+    }
     sstr_free(err);
     if (rc == 0)
         childinfo_child_done();
@@ -334,7 +352,7 @@ static void __attribute__((noreturn)) child_main(pid_t parent)
     _exit(rc == 0 ? 0 : 1);
 }
 
-int rdb_bgsave(sstr *err)
+static int fork_child(int fd, rdb_child_done_fn *done, sstr *err)
 {
     sstr local = NULL, *e = err_target(err, &local);
     init_once();
@@ -343,9 +361,11 @@ int rdb_bgsave(sstr *err)
         sstr_free(local);
         return -1;
     }
-    rdb.saves++;
-    rdb.dirty_before_bgsave = srv.dirty;
-    rdb.lastbgsave_try = time(NULL);
+    if (fd < 0) {
+        rdb.saves++;
+        rdb.dirty_before_bgsave = srv.dirty;
+        rdb.lastbgsave_try = time(NULL);
+    }
     long long keys = 0;
     for (int i = 0; i < srv.dbnum; i++)
         keys += (long long)db_size(srv.dbs[i]);
@@ -354,22 +374,32 @@ int rdb_bgsave(sstr *err)
     childinfo_before_fork(keys);
     pid_t pid = fork();
     if (pid == 0)
-        child_main(parent);
+        child_main(parent, fd);
     if (pid == -1) {
         childinfo_fork_failed();
-        set_lastbgsave_ok(0);
+        if (fd < 0)
+            set_lastbgsave_ok(0);
         *e = sstr_catfmt(*e, "Can't save in background: fork: %s", strerror(errno));
         server_log(LL_WARNING, "%s", *e);
         sstr_free(local);
         return -1;
     }
     childinfo_after_fork_parent();
-    server_log(LL_NOTICE, "Background saving started by pid %ld", (long)pid);
+    if (fd < 0)
+        server_log(LL_NOTICE, "Background saving started by pid %ld", (long)pid);
+    else
+        server_log(LL_NOTICE, "Background RDB transfer started by pid %ld", (long)pid);
     rdb.child_pid = pid;
     rdb.child_start = time(NULL);
+    rdb.child_to_fd = fd >= 0;
+    rdb.child_done_cb = done;
     sstr_free(local);
     return 0;
 }
+
+int rdb_bgsave(sstr *err) { return fork_child(-1, NULL, err); }
+
+int rdb_bgsave_for_sync(int fd, rdb_child_done_fn *done, sstr *err) { return fork_child(fd, done, err); }
 
 void rdb_schedule_bgsave(void) { rdb.bgsave_scheduled = 1; }
 
@@ -403,17 +433,31 @@ void rdb_kill_child(void)
     int status;
     while (waitpid(rdb.child_pid, &status, 0) == -1 && errno == EINTR) {
     }
-    remove_temp_file(rdb.child_pid);
+    if (!rdb.child_to_fd)
+        remove_temp_file(rdb.child_pid);
     childinfo_child_reaped(0);
     rdb.child_pid = -1;
     rdb.last_bgsave_time = time(NULL) - rdb.child_start;
+    rdb_child_done_fn *done = rdb.child_done_cb;
+    rdb.child_done_cb = NULL;
+    if (done)
+        done(0);
 }
 
-/* Redis's backgroundSaveDoneHandlerDisk. */
+/* Redis's backgroundSaveDoneHandlerDisk and ...Socket: a transfer to
+ * replicas is no save (LASTSAVE, the dirty counter and MISCONF stay). */
 static void child_done(int exitcode, int bysignal)
 {
-    childinfo_child_reaped(!bysignal && exitcode == 0);
-    if (!bysignal && exitcode == 0) {
+    int ok = !bysignal && exitcode == 0;
+    childinfo_child_reaped(ok);
+    if (rdb.child_to_fd) {
+        if (ok)
+            server_log(LL_NOTICE, "Background RDB transfer terminated with success");
+        else if (!bysignal)
+            server_log(LL_WARNING, "Background transfer error");
+        else
+            server_log(LL_WARNING, "Background transfer terminated by signal %d", bysignal);
+    } else if (ok) {
         server_log(LL_NOTICE, "Background saving terminated with success");
         srv.dirty -= rdb.dirty_before_bgsave;
         rdb.lastsave = time(NULL);
@@ -430,8 +474,26 @@ static void child_done(int exitcode, int bysignal)
     }
     rdb.child_pid = -1;
     rdb.last_bgsave_time = time(NULL) - rdb.child_start;
+    rdb_child_done_fn *done = rdb.child_done_cb;
+    rdb.child_done_cb = NULL;
+    if (done)
+        done(ok);
     if (aof_start_scheduled_rewrite)
         aof_start_scheduled_rewrite();
+}
+
+void rdb_reap_child_now(void)
+{
+    if (rdb.child_pid <= 0)
+        return;
+    int status;
+    pid_t r;
+    while ((r = waitpid(rdb.child_pid, &status, 0)) == -1 && errno == EINTR) {
+    }
+    if (r == rdb.child_pid)
+        child_done(WIFEXITED(status) ? WEXITSTATUS(status) : 0, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    else
+        child_done(1, 0);
 }
 
 void rdb_cron(void)

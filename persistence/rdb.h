@@ -56,6 +56,16 @@ int rdb_load_rio(struct rio *r, sstr *err);
 
 /* BGSAVE: fork a child that writes dbfilename.  0, or -1 with *err. */
 int rdb_bgsave(sstr *err);
+/* A full sync to replicas (the replication module).  fd < 0: the child
+ * writes dbfilename as BGSAVE does (disk-backed sync); else it writes the
+ * bare RDB stream to fd, the write end of a pipe (diskless sync; the
+ * parent closes its copy).  done(ok) runs in the parent once the child is
+ * reaped or killed.  0, or -1 with *err (another child runs, fork failed). */
+typedef void rdb_child_done_fn(int ok);
+int rdb_bgsave_for_sync(int fd, rdb_child_done_fn *done, sstr *err);
+/* Wait for the child to exit and finish it now (a diskless transfer saw
+ * the end of its pipe and must know whether the child succeeded). */
+void rdb_reap_child_now(void);
 /* BGSAVE SCHEDULE / inside MULTI: start as soon as no child runs. */
 void rdb_schedule_bgsave(void);
 int rdb_child_active(void);

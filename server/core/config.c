@@ -237,6 +237,7 @@ const struct cfg cfg_table[] = {
     INT("active-expire-effort", NULL, 0, srv.active_expire_effort, 1, 10, 1, NULL),
     INT("hz", NULL, 0, srv.hz, 0, INT_MAX, 10, apply_hz),
     INT("key-load-delay", NULL, F_HIDDEN, srv.key_load_delay, INT_MIN, INT_MAX, 0, NULL),
+    INT("rdb-key-save-delay", NULL, F_HIDDEN, srv.rdb_key_save_delay, INT_MIN, INT_MAX, 0, NULL),
     INT("min-replicas-to-write", "min-slaves-to-write", 0, srv.min_replicas_to_write, 0, INT_MAX, 0, NULL),
     INT("min-replicas-max-lag", "min-slaves-max-lag", 0, srv.min_replicas_max_lag, 0, INT_MAX, 10, NULL),
     LL("shutdown-timeout", NULL, 0, P_LL, 0, INT_MAX, 10, NULL),

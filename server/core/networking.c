@@ -448,6 +448,11 @@ static int write_to_client(struct client *c)
         if ((size_t)n < total)
             return 0; /* socket buffer full: EV_WRITE will continue */
     }
+    if (c->on_output_drained) {
+        c->on_output_drained(c); /* may queue the next window (then pending again) */
+        if (c->reply_bytes)
+            return 0;
+    }
     if (c->flags & CLIENT_WRITE_INSTALLED) {
         event_del(c->ev_write);
         c->flags &= ~CLIENT_WRITE_INSTALLED;

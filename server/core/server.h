@@ -133,6 +133,10 @@ struct client {
 
     /* replication's per-link state (replication module; NULL otherwise) */
     void *repl;
+    /* Called when the output chain has been written out completely: a
+     * module that streams a large payload (a full sync's RDB) queues it a
+     * window at a time instead of all at once.  NULL for most clients. */
+    void (*on_output_drained)(struct client *c);
 };
 
 /* Per-database keyspace; see db.h. */
@@ -296,6 +300,7 @@ struct server {
     int lfu_log_factor;
     int lfu_decay_time;
     int key_load_delay; /* test knob: microseconds per loaded key or AOF command; -N: 1 us once in N */
+    int rdb_key_save_delay; /* test knob: the same per key an RDB save writes (slows a fork child) */
     int jemalloc_bg_thread;
 };
 

@@ -197,7 +197,8 @@ static void describe(uint64_t id, char *buf, size_t len)
             snprintf(buf, len, "%s:%d", v[i].ip, v[i].port);
 }
 
-static void set_in_isr(struct member *m, int in, long long now)
+/* why: the reason to log for a leave, NULL to say it from the lag */
+static void set_in_isr(struct member *m, int in, long long now, const char *why)
 {
     if (m->in_isr == in)
         return;
@@ -211,7 +212,7 @@ static void set_in_isr(struct member *m, int in, long long now)
         stat_leaves++;
         long long l = lag_ms(m->ack, now);
         server_log(LL_WARNING, "Replica %s left the in-sync replicas: %s (ISR size %d)", who,
-                   l < 0 ? "too far behind" : "lag above replica-lag-max-ms", isr_size());
+                   why ? why : l < 0 ? "too far behind" : "lag above replica-lag-max-ms", isr_size());
     }
 }
 
@@ -237,7 +238,7 @@ void repl_isr_on_ack(uint64_t client_id, long long offset)
     }
     if (offset > m->ack)
         m->ack = offset;
-    set_in_isr(m, lag_ok(m->ack, now), now);
+    set_in_isr(m, lag_ok(m->ack, now), now, NULL);
     refresh_refusal();
     commit_gate_update();
 }
@@ -247,7 +248,7 @@ void repl_isr_on_replica_gone(uint64_t client_id)
     struct member *m = member_find(client_id);
     if (!m)
         return;
-    set_in_isr(m, 0, mstime());
+    set_in_isr(m, 0, mstime(), "disconnected");
     *m = members[--nmembers];
     refresh_refusal();
     commit_gate_update();
@@ -323,7 +324,7 @@ static void isr_cron(void)
     for (int i = 0; i < nmembers; i++) {
         int ok = lag_ok(members[i].ack, now);
         if (members[i].in_isr && !ok) {
-            set_in_isr(&members[i], 0, now);
+            set_in_isr(&members[i], 0, now, NULL);
             changed = 1;
         }
     }

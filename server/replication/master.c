@@ -5,10 +5,7 @@
  * replica) at its first REPLCONF or at SYNC/PSYNC; it joins the stream
  * (`attached`) at SYNC/PSYNC.
  *
- * Full sync, for now: the snapshot is made in the main thread (rdb_save_rio
- * into a memory buffer) and sent as `$<len>\r\n<rdb>`; the replica is
- * online at once and the stream follows in its output buffer.  (Redis
- * forks a child, disk-backed or diskless; not done yet.)
+ * A full sync is sync.c's: a fork child, disk-backed or diskless.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,18 +25,6 @@
 #include "server.h"
 #include "util.h"
 
-struct replica {
-    struct client *c;
-    struct replica *next;
-    char ip[64];
-    int port;
-    int capa_eof, capa_psync2;
-    int rdb_only;
-    int attached;           /* after SYNC/PSYNC: receives the stream */
-    long long ack_offset;
-    long long ack_time_ms;
-};
-
 static struct replica *replicas;
 static int stream_db = -1;           /* the db the stream last SELECTed (Redis's slaveseldb) */
 static long long no_replicas_since;  /* unixtime when the last replica left (backlog ttl) */
@@ -50,6 +35,8 @@ long long repl_stat_sync_full, repl_stat_sync_partial_ok, repl_stat_sync_partial
 static void wake_waiters(void);
 static void refresh_good_replicas(void);
 
+struct replica *repl_master_replica_list(void) { return replicas; }
+
 static struct replica *replica_of(struct client *c)
 {
     if (c->repl)
@@ -57,6 +44,7 @@ static struct replica *replica_of(struct client *c)
     struct replica *r = mem_alloc(sizeof(*r));
     memset(r, 0, sizeof(*r));
     r->c = c;
+    r->rdb_fd = -1;
     /* the peer's ip: c->addr is "ip:port" */
     snprintf(r->ip, sizeof(r->ip), "%s", c->addr);
     char *colon = strrchr(r->ip, ':');
@@ -74,14 +62,15 @@ static void on_link_free(struct client *c)
     struct replica *r = c->repl;
     if (!r || !(c->flags & CLIENT_REPLICA))
         return;
+    if (r->attached) /* while still listed, so that the log names it */
+        repl_isr_on_replica_gone(c->id);
     for (struct replica **pp = &replicas; *pp; pp = &(*pp)->next) {
         if (*pp == r) {
             *pp = r->next;
             break;
         }
     }
-    if (r->attached)
-        repl_isr_on_replica_gone(c->id);
+    repl_sync_forget(r);
     c->repl = NULL;
     mem_free(r);
     if (!repl_master_replica_count())
@@ -93,9 +82,12 @@ static void on_link_free(struct client *c)
 void repl_master_feed_raw(const char *p, size_t n)
 {
     repl_backlog_feed(p, n);
-    for (struct replica *r = replicas; r; r = r->next)
+    for (struct replica *r = replicas; r; r = r->next) {
         if (r->attached && !r->rdb_only)
             reply_raw(r->c, p, n);
+        else if (r->sync_state == REPL_SYNC_WAIT_END || r->sync_state == REPL_SYNC_SEND)
+            repl_sync_hold(r, p, n);
+    }
 }
 
 /* a replica relays its master's bytes instead; nothing to do without a backlog */
@@ -209,45 +201,11 @@ static void replconf_command(struct client *c)
 
 /* ---- SYNC / PSYNC ---- */
 
-static void full_sync(struct client *c, struct replica *r, int psync)
-{
-    repl_backlog_create();
-    sstr err = NULL;
-    rio rb;
-    rio_init_buffer(&rb);
-    if (rdb_save_rio(&rb, 0, &err) < 0) {
-        reply_errorf(c, "full sync failed: %s", err ? err : "?");
-        sstr_free(err);
-        rio_release(&rb);
-        return;
-    }
-    sstr rdb = rio_buffer_take(&rb);
-    rio_release(&rb);
-    repl_stat_sync_full++;
-    char hdr[128];
-    int n;
-    if (psync) {
-        n = snprintf(hdr, sizeof(hdr), "+FULLRESYNC %s %lld\r\n", repl_replid(), repl.master_repl_offset);
-        reply_raw(c, hdr, (size_t)n);
-    }
-    n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", sstr_len(rdb));
-    reply_raw(c, hdr, (size_t)n);
-    reply_raw(c, rdb, sstr_len(rdb));
-    sstr_free(rdb);
-    if (r->rdb_only) {
-        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-        return;
-    }
-    /* the next command on the stream names its db */
-    stream_db = -1;
-    r->attached = 1;
-    r->ack_time_ms = mstime();
-}
-
 static void sync_command(struct client *c)
 {
     int psync = arg_is(&c->argv[0], "psync");
-    if (c->flags & CLIENT_REPLICA && c->repl && ((struct replica *)c->repl)->attached)
+    if (c->flags & CLIENT_REPLICA && c->repl &&
+        (((struct replica *)c->repl)->attached || ((struct replica *)c->repl)->sync_state != REPL_SYNC_NONE))
         return; /* already a replica: ignore, as Redis */
     if (psync && c->argc > 3 && arg_is(&c->argv[3], "failover")) {
         /* our master hands over (FAILOVER): we must be replicating it */
@@ -307,10 +265,28 @@ static void sync_command(struct client *c)
             repl_stat_sync_partial_ok++;
             return;
         }
-        if (!is_q)
+        if (!is_q) {
             repl_stat_sync_partial_err++;
+            if (ok && !same && id->len == REPL_ID_LEN && !memcmp(id->ptr, repl.replid2, REPL_ID_LEN))
+                server_log(LL_NOTICE,
+                           "Partial resynchronization not accepted: Requested offset for second ID was %lld, but I "
+                           "can reply up to %lld",
+                           off, repl.second_repl_offset);
+            else if (!ok || (!same && !prev))
+                server_log(LL_NOTICE,
+                           "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for "
+                           "'%.*s', my replication IDs are '%s' and '%s')",
+                           (int)(id->len < 64 ? id->len : 64), id->ptr, repl_replid(), repl.replid2);
+            else
+                server_log(LL_NOTICE,
+                           "Unable to partial resync with replica %s:%d for lack of backlog (Replica request was: "
+                           "%lld).",
+                           r->ip, r->port, off);
+        } else {
+            server_log(LL_NOTICE, "Full resync requested by replica %s:%d", r->ip, r->port);
+        }
     }
-    full_sync(c, r, psync);
+    repl_sync_request(r, psync);
 }
 
 /* ---- WAIT ---- */
@@ -431,6 +407,7 @@ static void refresh_good_replicas(void)
 static void master_cron(void)
 {
     refresh_good_replicas();
+    repl_sync_cron();
     long long now = srv.unixtime;
     int n = repl_master_replica_count();
     if (n && srv.repl_ping_replica_period > 0 && now - last_ping >= srv.repl_ping_replica_period &&
@@ -492,7 +469,7 @@ int repl_master_replicas(struct repl_replica_view *out, int max)
 {
     int n = 0;
     for (struct replica *r = replicas; r; r = r->next) {
-        if (!r->attached || r->rdb_only)
+        if (r->rdb_only || (!r->attached && r->sync_state == REPL_SYNC_NONE))
             continue;
         if (n < max) {
             struct repl_replica_view *v = &out[n];
@@ -500,8 +477,8 @@ int repl_master_replicas(struct repl_replica_view *out, int max)
             v->client_id = r->c->id;
             v->ip = r->ip;
             v->port = r->port;
-            v->state = "online";
-            v->online = 1;
+            v->state = r->attached ? "online" : r->sync_state == REPL_SYNC_SEND ? "send_bulk" : "wait_bgsave";
+            v->online = r->attached;
             v->ack_offset = r->ack_offset;
             v->ack_time_ms = r->ack_time_ms;
         }
@@ -514,7 +491,7 @@ int repl_master_replica_count(void)
 {
     int n = 0;
     for (struct replica *r = replicas; r; r = r->next)
-        n += r->attached && !r->rdb_only;
+        n += (r->attached || r->sync_state != REPL_SYNC_NONE) && !r->rdb_only;
     return n;
 }
 

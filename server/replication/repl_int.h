@@ -2,9 +2,10 @@
  *
  *   repl_state.c   replication ids and offsets, the backlog (a ring of the
  *                  stream's last repl-backlog-size bytes), INFO replication
- *   master.c       the master side: SYNC/PSYNC, full sync from a fork child
- *                  (disk-backed or diskless), partial resync from the
+ *   master.c       the master side: SYNC/PSYNC, partial resync from the
  *                  backlog, the stream to the replicas, REPLCONF, WAIT
+ *   sync.c         the full sync: one fork child (disk-backed or
+ *                  diskless) shared by the replicas waiting for it
  *   replica.c      the replica side: REPLICAOF, the handshake, loading the
  *                  master's RDB, applying its stream, ACKs, promotion
  *   isr.c          the in-sync replica set and `acks`: the commit gate's
@@ -70,6 +71,34 @@ long long repl_backlog_first_byte_offset(void);
 long long repl_backlog_histlen(void);
 
 /* ---- master.c ---- */
+/* A replica link (c->repl of a CLIENT_REPLICA client). */
+enum repl_sync_state {
+    REPL_SYNC_NONE,       /* not in a full sync (online once attached) */
+    REPL_SYNC_WAIT_START, /* needs a full sync; no child serves it yet */
+    REPL_SYNC_WAIT_END,   /* the disk-backed child is writing its RDB */
+    REPL_SYNC_SEND,       /* its RDB is being sent (file or diskless pipe) */
+};
+struct replica {
+    struct client *c;
+    struct replica *next;
+    char ip[64];
+    int port;
+    int capa_eof, capa_psync2;
+    int rdb_only;
+    int attached;           /* receives the stream (online) */
+    long long ack_offset;
+    long long ack_time_ms;
+    /* full sync (sync.c) */
+    enum repl_sync_state sync_state;
+    int psync;              /* answer +FULLRESYNC first (not the old SYNC) */
+    long long sync_since_ms;/* when it asked */
+    sstr held;              /* the stream since the snapshot, sent after it */
+    int rdb_fd;             /* disk-backed: the file being sent, else -1 */
+    long long rdb_off, rdb_size;
+};
+/* The replica list, newest first. */
+struct replica *repl_master_replica_list(void);
+
 /* Bytes that are the stream (a replica relaying its master's stream, or
  * the master's own feed): to the backlog and every online replica. */
 void repl_master_feed_raw(const char *p, size_t n);
@@ -99,6 +128,17 @@ void repl_master_register(void);
 /* Fill up to max views; returns how many replicas there are. */
 int repl_master_replicas(struct repl_replica_view *out, int max);
 int repl_master_replica_count(void);
+
+/* ---- sync.c ---- */
+/* r needs a full sync: it is served by a fork child, shared with the
+ * replicas that wait at the same time. */
+void repl_sync_request(struct replica *r, int psync);
+/* Stream bytes for a replica in the middle of its full sync. */
+void repl_sync_hold(struct replica *r, const char *p, size_t n);
+/* r's link is going away. */
+void repl_sync_forget(struct replica *r);
+/* Start a child when the delay has passed (from the master's cron). */
+void repl_sync_cron(void);
 
 /* ---- replica.c ---- */
 /* Whether this server is a replica (REPLICAOF host port), and its link. */

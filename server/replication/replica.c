@@ -93,6 +93,7 @@ static struct {
     struct client *master;
     int stream_db;              /* the db the lost link's stream was in (cached master) */
     int started;                /* repl_replica_startup ran: later loads say nothing of our history */
+    int sync_stream_db;         /* the synced RDB's repl-stream-db: where its stream goes on */
 } ml = {.fd = -1, .tmpfd = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
@@ -261,8 +262,6 @@ static int take_line(sstr *line)
     return 1;
 }
 
-static int send_next_after(enum link_state done);
-
 /* Send what follows `done` in the handshake; skip the optional steps. */
 static int send_next_after(enum link_state done)
 {
@@ -402,10 +401,8 @@ static int handle_line(const char *line)
             return 1; /* the socket now belongs to the master client */
         }
         server_log(LL_WARNING, "Unexpected reply to PSYNC from master: %s", line);
-        if (repl_failover_in_progress()) {
+        if (repl_failover_in_progress())
             repl_failover_psync_result(0); /* a master again: nothing more to do on this link */
-            return -1;
-        }
         return -1;
     default:
         return -1;
@@ -643,6 +640,7 @@ static int load_received(void)
     int rc;
     event_free(ml.ev); /* the loader serves clients meanwhile; not this socket */
     ml.ev = NULL;
+    ml.sync_stream_db = 0;
     if (ml.to_memory) {
         struct db **old = NULL;
         if (srv.repl_diskless_load == 2) {
@@ -725,9 +723,13 @@ static void start_stream(int partial)
     c->flags |= CLIENT_MASTER;
     c->authenticated = 1;
     c->commit_level = COMMIT_LEVEL_NONE;
-    /* a continued stream goes on in the db it was in; a full sync's starts with SELECT */
-    if (partial && ml.stream_db > 0 && ml.stream_db < srv.dbnum)
-        c->db = srv.dbs[ml.stream_db];
+    /* a continued stream goes on in the db it was in; a full sync's in the
+     * db its RDB names: a master's stream starts with SELECT anyway, but a
+     * chained replica relays its own master's, which need not (Redis's
+     * rsi.repl_stream_db) */
+    int db = partial ? ml.stream_db : ml.sync_stream_db;
+    if (db > 0 && db < srv.dbnum)
+        c->db = srv.dbs[db];
     ml.master = c;
     ml.state = LINK_CONNECTED;
     refresh_refusals();
@@ -932,7 +934,11 @@ static int repl_info_get(struct rdb_repl_info *out)
  * (Redis's cached master made from the RDB's replication info). */
 static void repl_info_loaded(const struct rdb_repl_info *in)
 {
-    if (ml.started || !srv.masterhost)
+    if (ml.started) {
+        ml.sync_stream_db = in->stream_db; /* a sync's payload: only its db counts */
+        return;
+    }
+    if (!srv.masterhost)
         return;
     repl_set_replid(in->id);
     repl.master_repl_offset = in->offset;

@@ -233,7 +233,10 @@ int harness_start(struct test_server *s, const char *const *extra)
         char portbuf[16];
         snprintf(portbuf, sizeof(portbuf), "%d", s->port);
         const char *base[] = {harness_server_path(), "--port", portbuf, "--bind", "127.0.0.1", "--dir", s->dir,
-                              "--logfile", s->logpath, NULL};
+                              "--logfile", s->logpath,
+                              /* as Redis's own test config: a full sync starts at once (tests of the
+                               * delay set it again after this) */
+                              "--repl-diskless-sync-delay", "0", NULL};
         s->pid = harness_spawn(base, extra, HARNESS_QUIET_STDIN);
         track(s->pid);
         if (wait_ready(s, 10000) == 0)

@@ -123,7 +123,9 @@ int proc_start(struct proc *p, const char *bin, const char *dir, const char *con
     snprintf(port, sizeof(port), "%d", p->port);
     snprintf(log, sizeof(log), "%s/%s.log", dir, strstr(bin, "redis") ? "redis" : "sluice");
     const char *base[] = {bin,    "--port", port, "--bind", "127.0.0.1", "--dir", dir, "--logfile", log,
-                          "--save", "",     "--enable-debug-command", "yes", NULL};
+                          "--save", "",     "--enable-debug-command", "yes",
+                          /* as Redis's test config: a full sync starts at once */
+                          "--repl-diskless-sync-delay", "0", NULL};
     pid_t pid = harness_spawn(base, extra, HARNESS_QUIET_STDIN | HARNESS_QUIET_STDOUT);
     p->pid = pid;
     proc_track(pid);

@@ -1,0 +1,371 @@
+/* test_repl_fullsync.c - the master's full sync is a fork child's work:
+ *
+ *  - diskless, shared: with repl-diskless-sync-delay, a redis-server 7.0
+ *    replica and a Sluice replica that arrive together wait (INFO
+ *    state=wait_bgsave) and are served by one child (one "Starting BGSAVE
+ *    for SYNC" in the log, sync_full 2); both digests equal the master's;
+ *  - the master keeps serving while the child runs (rdb-key-save-delay
+ *    slows it): INFO shows rdb_bgsave_in_progress:1 and state=send_bulk,
+ *    writes are answered meanwhile, and they reach the replica after its
+ *    snapshot (digests equal);
+ *  - disk-backed (repl-diskless-sync no): the child writes dbfilename; a
+ *    replica that arrives while it runs joins it ("Waiting for end of
+ *    BGSAVE for SYNC", still one child); both replicas equal the master,
+ *    and LASTSAVE is not moved by a transfer to replicas;
+ *  - a replica killed in the middle of a diskless transfer: the child is
+ *    killed with it (nobody reads its pipe), the master goes on, and the
+ *    next replica syncs;
+ *  - SYNC from a client without `capa eof` (the old protocol) gets a
+ *    disk-backed transfer even under repl-diskless-sync yes;
+ *  - a chained replica's own full sync: the stream it relays continues in
+ *    the db its RDB names (repl-stream-db), not in db 0.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proc.h"
+#include "tap.h"
+
+static void cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r)
+        freeReplyObject(r);
+}
+
+static int expect(redisContext *c, const char *want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    char got[256] = "(null)";
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR))
+        snprintf(got, sizeof(got), "%s", r->str);
+    else if (r && r->type == REDIS_REPLY_INTEGER)
+        snprintf(got, sizeof(got), "%lld", r->integer);
+    if (r)
+        freeReplyObject(r);
+    if (strcmp(got, want)) {
+        tap_diag("got \"%s\", want \"%s\"", got, want);
+        return 0;
+    }
+    return 1;
+}
+
+static int link_up(redisContext *rep)
+{
+    char st[32];
+    return !strcmp(harness_info_str(rep, "replication", "master_link_status", st, sizeof(st)), "up");
+}
+
+/* the replica has the master's whole stream (a PING may follow: at least) */
+static int caught_up(redisContext *m, redisContext *rep, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    do {
+        long long mo = harness_info_field(m, "replication", "master_repl_offset");
+        if (link_up(rep) && mo > 0 && harness_info_field(rep, "replication", "slave_repl_offset") >= mo)
+            return 1;
+        harness_sleep_ms(20);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+static int digests_equal(redisContext *a, redisContext *b)
+{
+    char *da = harness_cmd(a, "DEBUG DIGEST"), *db = harness_cmd(b, "DEBUG DIGEST");
+    int eq = !strcmp(da, db) && strlen(da) == 40 && strcmp(da, "0000000000000000000000000000000000000000");
+    if (!eq)
+        tap_diag("digests: %s vs %s", da, db);
+    free(da);
+    free(db);
+    return eq;
+}
+
+/* How many times needle occurs in the file. */
+static int count_in_file(const char *path, const char *needle)
+{
+    char *s = harness_read_file(path);
+    int n = 0;
+    for (char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(s);
+    return n;
+}
+
+static int wait_count_in_file(const char *path, const char *needle, int want, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    do {
+        if (count_in_file(path, needle) >= want)
+            return 1;
+        harness_sleep_ms(20);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+/* INFO replication of the master shows a slave line with state=<state>. */
+static int wait_slave_state(redisContext *m, const char *state, int ms)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "state=%s,", state);
+    long long deadline = harness_now_ms() + ms;
+    do {
+        char *info = harness_cmd(m, "INFO replication");
+        int found = strstr(info, needle) != NULL;
+        free(info);
+        if (found)
+            return 1;
+        harness_sleep_ms(10);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+static int start_master(struct proc *m, char *log, size_t loglen, const char *name)
+{
+    char dir[400];
+    proc_make_dir(dir, sizeof(dir), name);
+    snprintf(log, loglen, "%s/sluice.log", dir);
+    return proc_start_sluice(m, dir, NULL);
+}
+
+/* Start bin as a replica of port without waiting for its sync. */
+static int start_replica(struct proc *r, const char *bin, const char *name, int port)
+{
+    char dir[400], mport[16];
+    proc_make_dir(dir, sizeof(dir), name);
+    snprintf(mport, sizeof(mport), "%d", port);
+    const char *args[] = {"--replicaof", "127.0.0.1", mport, NULL};
+    return proc_start(r, bin, dir, args, 20000);
+}
+
+static void diskless_shared(const char *rs)
+{
+    struct proc m, a, b;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "shared") != 0) {
+        ok(0, "shared: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "DEBUG POPULATE 2000 key 20");
+    cmd(mc, "RPUSH q a b c");
+    cmd(mc, "XADD s 1-1 f v");
+    cmd(mc, "CONFIG SET repl-diskless-sync-delay 2");
+    if (start_replica(&a, rs, "shared-redis", m.port) != 0 ||
+        start_replica(&b, harness_server_path(), "shared-sluice", m.port) != 0) {
+        ok(0, "shared: replicas start");
+        proc_stop(&m);
+        return;
+    }
+    ok(harness_wait_info_field(mc, "replication", "connected_slaves", 2, 10000) && wait_slave_state(mc, "wait_bgsave", 1),
+       "shared: both replicas wait for the child (connected_slaves:2, state=wait_bgsave)");
+    redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
+    ok(caught_up(mc, ac, 20000) && caught_up(mc, bc, 20000), "shared: both replicas are online and caught up");
+    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
+       "shared: one diskless child served both");
+    ok(harness_info_field(mc, "stats", "sync_full") == 2, "shared: sync_full 2");
+    ok(digests_equal(mc, ac) && digests_equal(mc, bc), "shared: redis-server's and Sluice's digests equal the master's");
+    ok(expect(ac, "3", "LLEN q") && expect(bc, "1", "XLEN s"), "shared: the list and the stream are on the replicas");
+    redisFree(ac);
+    redisFree(bc);
+    proc_stop(&a);
+    proc_stop(&b);
+    redisFree(mc);
+    proc_stop(&m);
+}
+
+/* Writes while a slow child transfers; then a replica that dies mid-way. */
+static void slow_transfer(void)
+{
+    struct proc m, r, r2;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "slow") != 0) {
+        ok(0, "slow: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "DEBUG POPULATE 1000 key 20");
+    cmd(mc, "CONFIG SET rdb-key-save-delay 2000"); /* ~2 s for the child */
+    long long lastsave = harness_info_field(mc, "persistence", "rdb_last_save_time");
+    if (start_replica(&r, harness_server_path(), "slow-replica", m.port) != 0) {
+        ok(0, "slow: replica starts");
+        proc_stop(&m);
+        return;
+    }
+    ok(wait_slave_state(mc, "send_bulk", 10000), "slow: the replica is in state=send_bulk while the child runs");
+    ok(harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1, "slow: rdb_bgsave_in_progress:1");
+    for (int i = 0; i < 100; i++)
+        cmd(mc, "INCR during");
+    cmd(mc, "RPUSH during-list x y");
+    cmd(mc, "SELECT 3");
+    cmd(mc, "SET in3 v");
+    cmd(mc, "SELECT 0");
+    ok(expect(mc, "100", "GET during") && harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1,
+       "slow: writes are answered while the child still runs");
+    redisContext *rc = proc_conn(&r);
+    ok(caught_up(mc, rc, 30000), "slow: the replica comes online after the transfer");
+    ok(expect(rc, "100", "GET during") && digests_equal(mc, rc),
+       "slow: the writes made during the transfer followed the snapshot (digests equal)");
+    ok(harness_info_field(mc, "persistence", "rdb_last_save_time") == lastsave,
+       "slow: a transfer to replicas is no save (LASTSAVE unchanged)");
+    redisFree(rc);
+    proc_stop(&r);
+
+    /* a replica that dies mid-transfer takes the child with it */
+    cmd(mc, "CONFIG SET rdb-key-save-delay 20000"); /* ~20 s: it must be killed */
+    int transfers = count_in_file(log, "Starting BGSAVE for SYNC");
+    if (start_replica(&r, harness_server_path(), "slow-victim", m.port) != 0) {
+        ok(0, "slow: second replica starts");
+        proc_stop(&m);
+        return;
+    }
+    ok(wait_slave_state(mc, "send_bulk", 10000) && count_in_file(log, "Starting BGSAVE for SYNC") == transfers + 1,
+       "slow: a new transfer runs for the next replica");
+    proc_kill9(&r);
+    ok(wait_count_in_file(log, "last replica dropped, killing fork child", 1, 10000),
+       "slow: the replica's death kills the child (Redis's log line)");
+    ok(harness_wait_info_field(mc, "persistence", "rdb_bgsave_in_progress", 0, 10000),
+       "slow: no child left (rdb_bgsave_in_progress:0)");
+    ok(expect(mc, "OK", "SET after-kill v") && expect(mc, "PONG", "PING"),
+       "slow: the master goes on");
+    cmd(mc, "CONFIG SET rdb-key-save-delay 0");
+    if (start_replica(&r2, harness_server_path(), "slow-next", m.port) != 0) {
+        ok(0, "slow: third replica starts");
+        proc_stop(&m);
+        return;
+    }
+    rc = proc_conn(&r2);
+    ok(caught_up(mc, rc, 20000) && digests_equal(mc, rc), "slow: the next replica syncs in full");
+    redisFree(rc);
+    proc_stop(&r2);
+    redisFree(mc);
+    proc_stop(&m);
+}
+
+static void disk_backed(const char *rs)
+{
+    struct proc m, a, b;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "disk") != 0) {
+        ok(0, "disk: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "DEBUG POPULATE 1000 key 20");
+    cmd(mc, "CONFIG SET repl-diskless-sync no");
+    cmd(mc, "CONFIG SET rdb-key-save-delay 2000");
+    if (start_replica(&a, harness_server_path(), "disk-first", m.port) != 0) {
+        ok(0, "disk: first replica starts");
+        proc_stop(&m);
+        return;
+    }
+    ok(wait_slave_state(mc, "wait_bgsave", 10000) &&
+           harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1,
+       "disk: the first replica waits for the child writing dbfilename (state=wait_bgsave)");
+    cmd(mc, "RPUSH between a b");
+    if (start_replica(&b, rs, "disk-redis", m.port) != 0) {
+        ok(0, "disk: redis-server replica starts");
+        proc_stop(&a);
+        proc_stop(&m);
+        return;
+    }
+    ok(wait_count_in_file(log, "Waiting for end of BGSAVE for SYNC", 1, 10000),
+       "disk: the second replica joins the running child");
+    cmd(mc, "INCR joined");
+    redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
+    ok(caught_up(mc, ac, 30000) && caught_up(mc, bc, 30000), "disk: both replicas online and caught up");
+    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: disk") == 1, "disk: one child for both");
+    ok(digests_equal(mc, ac) && digests_equal(mc, bc), "disk: both digests equal the master's");
+    char path[500];
+    snprintf(path, sizeof(path), "%s/dump.rdb", m.dir);
+    ok(access(path, F_OK) == 0, "disk: the snapshot was written as dbfilename");
+    redisFree(ac);
+    redisFree(bc);
+    proc_stop(&a);
+    proc_stop(&b);
+
+    /* the old SYNC, without capa eof: disk-backed even when diskless is on */
+    cmd(mc, "CONFIG SET repl-diskless-sync yes");
+    cmd(mc, "CONFIG SET rdb-key-save-delay 0");
+    int before = count_in_file(log, "target: disk");
+    redisContext *raw = proc_conn(&m);
+    redisAppendCommand(raw, "SYNC");
+    int done = 0;
+    while (!done && redisBufferWrite(raw, &done) == REDIS_OK) {
+    }
+    ok(wait_count_in_file(log, "target: disk", before + 1, 10000), "SYNC without capa eof: a disk-backed transfer");
+    char buf[8] = {0};
+    ssize_t n = read(raw->fd, buf, 1);
+    ok(n == 1 && buf[0] == '$', "SYNC: the bulk arrives as $<size>");
+    redisFree(raw);
+    redisFree(mc);
+    proc_stop(&m);
+}
+
+/* A chained replica forks for its own replica: its master's stream, which
+ * it relays, need not start with SELECT, so the sub-replica must take the
+ * db from the RDB (repl-stream-db). */
+static void chained(void)
+{
+    struct proc m, r1, r2;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "chain") != 0) {
+        ok(0, "chain: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "SELECT 5");
+    if (start_replica(&r1, harness_server_path(), "chain-r1", m.port) != 0) {
+        ok(0, "chain: first replica starts");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *c1 = proc_conn(&r1);
+    cmd(mc, "SET a 1"); /* the stream: SELECT 5, SET a 1 */
+    ok(caught_up(mc, c1, 20000), "chain: the first replica is caught up");
+    if (start_replica(&r2, harness_server_path(), "chain-r2", r1.port) != 0) {
+        ok(0, "chain: second replica starts");
+        proc_stop(&r1);
+        proc_stop(&m);
+        return;
+    }
+    redisContext *c2 = proc_conn(&r2);
+    ok(caught_up(c1, c2, 20000), "chain: the chained replica synced from the first");
+    cmd(mc, "SET b 2"); /* still db 5: no SELECT in the stream */
+    ok(caught_up(mc, c1, 20000) && caught_up(c1, c2, 20000), "chain: both caught up after the write");
+    ok(expect(c2, "OK", "SELECT 5") && expect(c2, "2", "GET b") && expect(c2, "OK", "SELECT 0") &&
+           expect(c2, "0", "DBSIZE"),
+       "chain: the write after the sync landed in db 5 (the RDB's repl-stream-db), not db 0");
+    ok(digests_equal(mc, c2), "chain: the chained replica's digest equals the master's");
+    redisFree(c2);
+    redisFree(c1);
+    redisFree(mc);
+    proc_stop(&r2);
+    proc_stop(&r1);
+    proc_stop(&m);
+}
+
+int main(void)
+{
+    proc_init("replfullsync");
+    const char *rs = proc_redis_path();
+    if (!rs) {
+        tap_skip_dep("redis", "redis-server not installed: no peer replica");
+        return tap_done();
+    }
+    diskless_shared(rs);
+    slow_transfer();
+    disk_backed(rs);
+    chained();
+    return tap_done();
+}
