@@ -13,6 +13,8 @@
 
 static hook_fn *cron_hooks[MAX_HOOKS];
 static int ncron;
+static hook_fn *top_level_hooks[MAX_HOOKS];
+static int ntop_level;
 static shutdown_hook_fn *shutdown_hooks[MAX_HOOKS];
 static int nshutdown;
 static struct {
@@ -41,6 +43,18 @@ void hooks_run_cron(void)
 {
     for (int i = 0; i < ncron; i++)
         cron_hooks[i]();
+}
+
+void hooks_on_top_level(hook_fn *fn)
+{
+    assert(ntop_level < MAX_HOOKS);
+    top_level_hooks[ntop_level++] = fn;
+}
+
+void hooks_run_top_level(void)
+{
+    for (int i = 0; i < ntop_level; i++)
+        top_level_hooks[i]();
 }
 
 void hooks_on_shutdown(shutdown_hook_fn *fn)

@@ -20,6 +20,13 @@ typedef void hook_fn(void);
 void hooks_on_cron(hook_fn *fn);
 void hooks_run_cron(void);
 
+/* At the top level of the event loop, after each iteration, outside every
+ * handler: work that must itself serve clients meanwhile (a long load that
+ * answers -LOADING) is deferred to here, as libevent's loop does not
+ * re-enter. */
+void hooks_on_top_level(hook_fn *fn);
+void hooks_run_top_level(void);
+
 /* SHUTDOWN / SIGTERM, before the listeners close: a hook may refuse (-1),
  * which keeps the server running.  Hooks after a refusing one don't run. */
 typedef int shutdown_hook_fn(int shutdown_flags);

@@ -552,6 +552,7 @@ void server_run(void)
         event_base_loop(srv.base, EVLOOP_ONCE);
         loop_running = 0;
         server_update_time();
+        hooks_run_top_level();
         unpause_if_due();
         blocking_handle_ready_keys();
         blocking_process_unblocked();

@@ -420,8 +420,10 @@ static void master_cron(void)
     }
     long long nowms = mstime();
     for (struct replica *r = replicas; r; r = r->next) {
+        /* an ACK or, from a replica still loading, a newline (Redis's
+         * repl_ack_time counts both) */
         if (r->attached && !r->rdb_only && srv.repl_timeout > 0 &&
-            nowms - r->ack_time_ms > srv.repl_timeout * 1000) {
+            nowms - r->ack_time_ms > srv.repl_timeout * 1000 && now - r->c->last_interaction > srv.repl_timeout) {
             server_log(LL_WARNING, "Disconnecting timedout replica: %s:%d", r->ip, r->port);
             client_close_async(r->c);
         }

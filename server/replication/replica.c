@@ -94,6 +94,9 @@ static struct {
     int stream_db;              /* the db the lost link's stream was in (cached master) */
     int started;                /* repl_replica_startup ran: later loads say nothing of our history */
     int sync_stream_db;         /* the synced RDB's repl-stream-db: where its stream goes on */
+    int load_pending;           /* the payload is in: load it at the loop's top level */
+    int loading_payload;        /* loading it now (clients get -LOADING meanwhile) */
+    long long last_keepalive;   /* unixtime of the last newline sent to the master while loading */
 } ml = {.fd = -1, .tmpfd = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
@@ -154,6 +157,7 @@ static void cancel_handshake(void)
     close_transfer_target(1);
     sstr_free(ml.in);
     ml.in = NULL;
+    ml.load_pending = 0;
     if (ml.state != LINK_NONE && ml.state != LINK_CONNECTED)
         ml.state = srv.masterhost ? LINK_CONNECT : LINK_NONE;
 }
@@ -598,7 +602,22 @@ static void receive_payload(void)
             return;
         }
     }
-    if (load_received() < 0) {
+    /* the load answers clients with -LOADING while it runs, which it can
+     * only do outside this handler: see load_at_top_level */
+    event_del(ml.ev);
+    ml.load_pending = 1;
+}
+
+static void load_at_top_level(void)
+{
+    if (!ml.load_pending)
+        return;
+    ml.load_pending = 0;
+    ml.loading_payload = 1;
+    ml.last_keepalive = srv.unixtime;
+    int rc = load_received();
+    ml.loading_payload = 0;
+    if (rc < 0) {
         link_lost("Failed trying to load the MASTER synchronization DB");
         return;
     }
@@ -805,6 +824,17 @@ static void replica_cron(void)
     if (!srv.masterhost)
         return;
     long long now = srv.unixtime;
+    if (ml.loading_payload) {
+        /* the cron runs within the load: no timeouts now, and a newline a
+         * second keeps the master from timing us out (Redis does the same) */
+        if (now != ml.last_keepalive && ml.fd >= 0) {
+            ml.last_keepalive = now;
+            ssize_t w = write(ml.fd, "\n", 1); /* a failure shows when the stream starts */
+            (void)w;
+        }
+        ml.last_io = now;
+        return;
+    }
     if (ml.state > LINK_CONNECT && ml.state < LINK_CONNECTED && now - ml.last_io > srv.repl_timeout) {
         link_lost(ml.state == LINK_TRANSFER ? "Timeout receiving bulk data from MASTER... If the problem "
                                                 "persists try to set the 'repl-timeout' parameter in "
@@ -963,6 +993,7 @@ void repl_replica_register(void)
 {
     hooks_on_link_free(on_link_free);
     hooks_on_cron(replica_cron);
+    hooks_on_top_level(load_at_top_level);
     hooks_on_master_applied(on_master_applied);
     rdb_on_repl_info(repl_info_get, repl_info_loaded);
     /* Redis 7.0's order: MISCONF (10, 20), NOREPLICAS (30), READONLY */

@@ -18,7 +18,9 @@
  *  - SYNC from a client without `capa eof` (the old protocol) gets a
  *    disk-backed transfer even under repl-diskless-sync yes;
  *  - a chained replica's own full sync: the stream it relays continues in
- *    the db its RDB names (repl-stream-db), not in db 0.
+ *    the db its RDB names (repl-stream-db), not in db 0;
+ *  - the replica's load of the payload serves clients (-LOADING, INFO
+ *    loading:1) and keeps the link alive past the master's repl-timeout.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -355,6 +357,62 @@ static void chained(void)
     proc_stop(&m);
 }
 
+/* The replica loads the master's payload at the loop's top level: clients
+ * get -LOADING meanwhile, and the master does not time the replica out
+ * (a newline a second keeps the link alive). */
+static void replica_loading(void)
+{
+    struct proc m, r;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "loading") != 0) {
+        ok(0, "loading: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "CONFIG SET rdbcompression no"); /* ~10 MB: the loader serves clients every 2 MB */
+    cmd(mc, "CONFIG SET repl-timeout 2");
+    cmd(mc, "CONFIG SET repl-ping-replica-period 1");
+    cmd(mc, "DEBUG POPULATE 20000 key 500");
+    char dir[400], mport[16];
+    proc_make_dir(dir, sizeof(dir), "loading-replica");
+    snprintf(mport, sizeof(mport), "%d", m.port);
+    const char *args[] = {"--replicaof", "127.0.0.1", mport, "--key-load-delay", "250", NULL}; /* ~5 s */
+    if (proc_start(&r, harness_server_path(), dir, args, 0) != 0) {
+        ok(0, "loading: replica starts");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *rc = NULL;
+    for (int i = 0; i < 200 && !rc; i++) {
+        rc = proc_conn(&r);
+        if (rc && rc->err) {
+            redisFree(rc);
+            rc = NULL;
+            harness_sleep_ms(20);
+        }
+    }
+    int seen_loading = 0;
+    long long deadline = harness_now_ms() + 20000;
+    while (rc && !seen_loading && harness_now_ms() < deadline) {
+        seen_loading = harness_info_field(rc, "persistence", "loading") == 1;
+        if (!seen_loading)
+            harness_sleep_ms(20);
+    }
+    ok(seen_loading, "loading: the replica's INFO answers during the load (loading:1)");
+    ok(expect(rc, "LOADING Sluice is loading the dataset in memory", "PING"),
+       "loading: other commands get -LOADING meanwhile, as from Redis");
+    ok(harness_info_field(rc, "replication", "master_sync_in_progress") == 1,
+       "loading: master_sync_in_progress:1 while it loads");
+    ok(caught_up(mc, rc, 60000), "loading: the link comes up after the load");
+    ok(expect(rc, "20000", "DBSIZE") && digests_equal(mc, rc), "loading: the whole dataset arrived (digests equal)");
+    ok(count_in_file(log, "Disconnecting timedout replica") == 0,
+       "loading: the master (repl-timeout 2) kept the replica through a longer load");
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&r);
+    proc_stop(&m);
+}
+
 int main(void)
 {
     proc_init("replfullsync");
@@ -367,5 +425,6 @@ int main(void)
     slow_transfer();
     disk_backed(rs);
     chained();
+    replica_loading();
     return tap_done();
 }
