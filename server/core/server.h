@@ -133,6 +133,10 @@ struct client {
 
     /* replication's per-link state (replication module; NULL otherwise) */
     void *repl;
+    /* the replication stream's offset after this client's last write
+     * (Redis's c->woff: what its WAIT waits for); the replication module
+     * writes it */
+    long long repl_woff;
     /* Called when the output chain has been written out completely: a
      * module that streams a large payload (a full sync's RDB) queues it a
      * window at a time instead of all at once.  NULL for most clients. */

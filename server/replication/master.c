@@ -110,6 +110,8 @@ static void master_feed(void *priv, int dbid, int argc, const struct arg *argv)
     }
     s = resp_cat_command(s, argc, argv);
     repl_master_feed_raw(s, sstr_len(s));
+    if (srv.current_client) /* whose write this is: its WAIT waits for here */
+        srv.current_client->repl_woff = repl.master_repl_offset;
     if (sstr_len(s) > 64 * 1024) { /* a big record does not pin its buffer */
         sstr_free(s);
         s = NULL;
@@ -353,9 +355,8 @@ static void wait_command(struct client *c)
         return;
     if (blocking_parse_timeout(c, c->argv[2].ptr, c->argv[2].len, 1, &timeout_ms) < 0)
         return;
-    /* Redis waits for the client's last write (c->woff); Sluice waits for
-     * the whole stream so far, which includes it */
-    long long offset = repl.master_repl_offset;
+    /* the client's own last write, as Redis (c->woff) */
+    long long offset = c->repl_woff;
     int acks = count_acks(offset);
     if (acks >= numreplicas || blocking_denied(c)) {
         reply_int(c, acks);

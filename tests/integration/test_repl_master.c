@@ -11,7 +11,8 @@
  *  - INFO replication (slave0 line) and ROLE with a connected replica;
  *    CLIENT LIST shows the link with flags=S;
  *  - REPLCONF errors as Redis 7.0 words them;
- *  - WAIT with the replica up (1) and stopped (0 after the timeout);
+ *  - WAIT with the replica up (1) and stopped (0 after the timeout); WAIT
+ *    waits for the connection's own last write (Redis's c->woff);
  *    min-replicas-to-write: -NOREPLICAS once the stopped replica's lag
  *    passes min-replicas-max-lag, PING still answered;
  *  - redis-cli --rdb: a file redis-check-rdb accepts; redis-cli --replica
@@ -296,6 +297,17 @@ static void test_replica(const char *rs)
     is_str(v, "0", "WAIT 1 200 with the replica stopped: 0");
     ok(took >= 190, "WAIT waited for its timeout (%lld ms)", took);
     free(v);
+    /* WAIT is per connection (Redis's c->woff): another client's writes
+     * since the replica stopped are not this one's to wait for */
+    redisContext *other = proc_conn(&m);
+    v = harness_cmd(other, "WAIT 1 5000");
+    is_str(v, "1", "WAIT from a connection that wrote nothing: the replica has all of it (1, at once)");
+    free(v);
+    cmd(other, "SET w-other 1");
+    v = harness_cmd(other, "WAIT 1 100");
+    is_str(v, "0", "... until that connection writes too: 0 after the timeout");
+    free(v);
+    redisFree(other);
     char *last = NULL;
     long long deadline = harness_now_ms() + 10000;
     while (harness_now_ms() < deadline) {
