@@ -69,6 +69,7 @@ struct bio_job {
     enum bio_kind kind;
     int fd;
     char *path;
+    struct aof_sync_mark mark; /* an fsync's: what the file holds once it is done */
     struct bio_job *next;
 };
 
@@ -81,6 +82,15 @@ static struct bio_job *bio_head, *bio_tail;
  * a rewrite child forked while this thread freed a job hung in free()). */
 static struct bio_job *bio_done;
 static unsigned long long bio_fsync_pending; /* fsync jobs queued or running */
+/* the mark of the last background fsync completed (under bio_mu) */
+static struct aof_sync_mark bio_synced;
+
+/* Marks only grow, in both parts (a replica's stream offset can move while
+ * its commit position does not, and a master's the other way round). */
+static int mark_after(struct aof_sync_mark a, struct aof_sync_mark b)
+{
+    return a.pos > b.pos || (a.pos == b.pos && a.off > b.off);
+}
 static int bio_started;
 /* DEBUG AOF-FSYNC-STALL ms (Sluice only, for tests): the next background
  * fsync sleeps this long first, as on a stalled disk */
@@ -119,8 +129,11 @@ static void *bio_main(void *arg)
         bio_head = j->next;
         if (!bio_head)
             bio_tail = NULL;
-        if (j->kind == BIO_FSYNC || j->kind == BIO_FSYNC_CLOSE)
+        if (j->kind == BIO_FSYNC || j->kind == BIO_FSYNC_CLOSE) {
             bio_fsync_pending--;
+            if (mark_after(j->mark, bio_synced))
+                bio_synced = j->mark;
+        }
         j->next = bio_done;
         bio_done = j;
     }
@@ -157,7 +170,7 @@ static void bio_start(void)
     bio_started = 1;
 }
 
-static void bio_submit(enum bio_kind kind, int fd, const char *path)
+static void bio_submit(enum bio_kind kind, int fd, const char *path, struct aof_sync_mark mark)
 {
     bio_start();
     bio_free_done();
@@ -167,6 +180,7 @@ static void bio_submit(enum bio_kind kind, int fd, const char *path)
     j->kind = kind;
     j->fd = fd;
     j->path = path ? strdup(path) : NULL;
+    j->mark = mark;
     pthread_mutex_lock(&bio_mu);
     if (bio_tail)
         bio_tail->next = j;
@@ -179,9 +193,36 @@ static void bio_submit(enum bio_kind kind, int fd, const char *path)
     pthread_mutex_unlock(&bio_mu);
 }
 
-void aof_bio_fsync(int fd) { bio_submit(BIO_FSYNC, fd, NULL); }
-void aof_bio_close(int fd, int fsync_first) { bio_submit(fsync_first ? BIO_FSYNC_CLOSE : BIO_CLOSE, fd, NULL); }
-void aof_bio_unlink(const char *path) { bio_submit(BIO_UNLINK, -1, path); }
+static const struct aof_sync_mark no_mark;
+
+/* What an fsync issued now makes durable: everything written so far. */
+static struct aof_sync_mark written_mark(void) { return (struct aof_sync_mark){aof.flushed_pos, aof.flushed_off}; }
+
+void aof_bio_fsync(int fd) { bio_submit(BIO_FSYNC, fd, NULL, written_mark()); }
+void aof_bio_close(int fd, int fsync_first)
+{
+    bio_submit(fsync_first ? BIO_FSYNC_CLOSE : BIO_CLOSE, fd, NULL, fsync_first ? written_mark() : no_mark);
+}
+void aof_bio_unlink(const char *path) { bio_submit(BIO_UNLINK, -1, path, no_mark); }
+
+/* ---- what the disk has (WAITAOF) ----------------------------------------- */
+
+static long long (*stream_offset_fn)(void);
+
+void aof_on_stream_offset(long long (*fn)(void)) { stream_offset_fn = fn; }
+
+int aof_synced(struct aof_sync_mark *out)
+{
+    /* while being enabled, the file is not yet a whole copy (Redis keeps
+     * fsynced_reploff at -1 until the first rewrite is done) */
+    if (aof.state != AOF_ON)
+        return 0;
+    pthread_mutex_lock(&bio_mu);
+    struct aof_sync_mark bg = bio_synced;
+    pthread_mutex_unlock(&bio_mu);
+    *out = mark_after(bg, aof.synced) ? bg : aof.synced;
+    return 1;
+}
 
 unsigned long long aof_bio_pending_fsync(void)
 {
@@ -276,6 +317,14 @@ void aof_flush(int force)
          * not at the next write */
         if (srv.appendfsync == AOF_FSYNC_ALWAYS && aof.fsync_offset != aof.current_size)
             goto try_fsync;
+        /* everything is on disk: the stream may still have moved on (a
+         * master's PINGs, a write not recorded here), and WAITAOF must
+         * not wait for that (Redis 7.2 does the same) */
+        if (srv.appendfsync != AOF_FSYNC_NO && aof.fsync_offset == aof.current_size) {
+            struct aof_sync_mark now = {commit_gate_position(), stream_offset_fn ? stream_offset_fn() : 0};
+            if (mark_after(now, aof.synced) && !aof_bio_pending_fsync())
+                aof.synced = now;
+        }
         return;
     }
     if (!force && write_defer_until_ms && mstime() < write_defer_until_ms)
@@ -345,6 +394,7 @@ void aof_flush(int force)
     aof.current_size += n;
     aof.last_incr_size += n;
     aof.flushed_pos = commit_gate_position(); /* (fsynced below under always, or the process exits) */
+    aof.flushed_off = stream_offset_fn ? stream_offset_fn() : 0;
     if (sstr_cap(aof.buf) <= AOF_BUF_KEEP) {
         sstr_clear(aof.buf);
     } else {
@@ -366,6 +416,7 @@ try_fsync:
         }
         aof.fsync_offset = aof.current_size;
         aof.last_fsync = srv.unixtime;
+        aof.synced = written_mark();
     } else if (srv.appendfsync == AOF_FSYNC_EVERYSEC && srv.unixtime > aof.last_fsync) {
         if (!sync_in_progress) {
             aof_bio_fsync(aof.fd);

@@ -27,6 +27,8 @@
 #ifndef SLUICE_AOF_H
 #define SLUICE_AOF_H
 
+#include <stdint.h>
+
 #include "sstr.h"
 
 void aof_register_hooks(void);
@@ -64,6 +66,18 @@ void aof_info_append_tail(sstr *out);
 void loading_start(long long total_bytes);
 void loading_progress(long long loaded_bytes);
 void loading_end(void);
+
+/* WAITAOF: what the file on disk holds.  A mark is the commit position
+ * (commit_gate.h) and the replication stream's offset of the last write
+ * that a completed fsync covered.  aof_synced() gives it, or returns 0
+ * while the AOF is off or still being enabled (its first rewrite runs).
+ * The stream offset comes from fn, registered by replication (0 without). */
+struct aof_sync_mark {
+    uint64_t pos;
+    long long off;
+};
+int aof_synced(struct aof_sync_mark *out);
+void aof_on_stream_offset(long long (*fn)(void));
 
 /* Writes are refused with -MISCONF while the last AOF write failed. */
 int aof_write_error(sstr *msg);

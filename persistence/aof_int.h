@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "aof.h"
 #include "aof_manifest.h"
 #include "sstr.h"
 
@@ -35,6 +36,8 @@ struct aof_state {
     long long last_incr_size;    /* the current incremental file */
     long long fsync_offset;      /* current_size at the last fsync (scheduled) */
     uint64_t flushed_pos;        /* commit position of the last buffer written whole */
+    long long flushed_off;       /* the replication stream's offset at that write */
+    struct aof_sync_mark synced; /* what the last fsync in the loop (always) covered */
     time_t last_fsync;
     time_t flush_postponed_start;
     unsigned long delayed_fsync;

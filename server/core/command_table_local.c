@@ -11,6 +11,9 @@
  *   XIDMPRECORD key producer-id idempotent-id id                  (8.6)
  *       records an idempotency pair for an existing entry: the form in
  *       which XADD IDMP/IDMPAUTO reaches the AOF and replicas.
+ *   WAITAOF numlocal numreplicas timeout                          (7.2)
+ *       waits until the connection's writes are fsynced by the local AOF
+ *       and/or the AOFs of replicas (replication/master.c).
  */
 #include <stddef.h>
 
@@ -106,6 +109,45 @@ static const struct doc_node docs_xidmprecord_map[] = {
 
 static const struct doc_node docs_xidmprecord = { DOC_MAP, .count = 5, .children = docs_xidmprecord_map };
 
+/* ---- waitaof (Redis 7.2) --------------------------------------------------- */
+
+static const char *const tips_waitaof[] = {
+    "request_policy:all_shards",
+    "response_policy:agg_min",
+    NULL,
+};
+
+static const struct doc_node docs_waitaof_args_0[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "numlocal" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+};
+
+static const struct doc_node docs_waitaof_args_1[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "numreplicas" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+};
+
+static const struct doc_node docs_waitaof_args_2[] = {
+    { DOC_BULK, "name" }, { DOC_BULK, "timeout" },
+    { DOC_BULK, "type" }, { DOC_BULK, "integer" },
+};
+
+static const struct doc_node docs_waitaof_args[] = {
+    { DOC_MAP, .count = 2, .children = docs_waitaof_args_0 },
+    { DOC_MAP, .count = 2, .children = docs_waitaof_args_1 },
+    { DOC_MAP, .count = 2, .children = docs_waitaof_args_2 },
+};
+
+static const struct doc_node docs_waitaof_map[] = {
+    { DOC_BULK, "summary" }, { DOC_BULK, "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas." },
+    { DOC_BULK, "since" }, { DOC_BULK, "7.2.0" },
+    { DOC_BULK, "group" }, { DOC_BULK, "generic" },
+    { DOC_BULK, "complexity" }, { DOC_BULK, "O(1)" },
+    { DOC_BULK, "arguments" }, { DOC_ARRAY, .count = 3, .children = docs_waitaof_args },
+};
+
+static const struct doc_node docs_waitaof = { DOC_MAP, .count = 5, .children = docs_waitaof_map };
+
 /* ---- client|acks (Sluice: Kafka's producer acks, per connection) ---------- */
 
 static const struct doc_node docs_client_acks_map[] = {
@@ -149,6 +191,14 @@ const struct command_spec command_specs_local[] = {
         .key_specs = ks_xidmprecord, .key_specs_count = 1,
         .first_key = 1, .last_key = 1, .key_step = 1,
         .docs = &docs_xidmprecord,
+    },
+    {
+        .name = "waitaof", .arity = 4,
+        .flags = CMD_NOSCRIPT,
+        .acl = ACL_SLOW | ACL_CONNECTION,
+        .tips = tips_waitaof,
+        .first_key = 0, .last_key = 0, .key_step = 0,
+        .docs = &docs_waitaof,
     },
     { .name = NULL },
 };

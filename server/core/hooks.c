@@ -15,6 +15,8 @@ static hook_fn *cron_hooks[MAX_HOOKS];
 static int ncron;
 static hook_fn *top_level_hooks[MAX_HOOKS];
 static int ntop_level;
+static hook_fn *after_commit_hooks[MAX_HOOKS];
+static int nafter_commit;
 static shutdown_hook_fn *shutdown_hooks[MAX_HOOKS];
 static int nshutdown;
 static struct {
@@ -55,6 +57,18 @@ void hooks_run_top_level(void)
 {
     for (int i = 0; i < ntop_level; i++)
         top_level_hooks[i]();
+}
+
+void hooks_on_after_commit(hook_fn *fn)
+{
+    assert(nafter_commit < MAX_HOOKS);
+    after_commit_hooks[nafter_commit++] = fn;
+}
+
+void hooks_run_after_commit(void)
+{
+    for (int i = 0; i < nafter_commit; i++)
+        after_commit_hooks[i]();
 }
 
 void hooks_on_shutdown(shutdown_hook_fn *fn)

@@ -27,6 +27,12 @@ void hooks_run_cron(void);
 void hooks_on_top_level(hook_fn *fn);
 void hooks_run_top_level(void);
 
+/* Each loop iteration, after the commit gate advanced (the AOF's write and
+ * fsync) and before replies are written: a module waiting on durability
+ * outside the gate (WAITAOF) looks again. */
+void hooks_on_after_commit(hook_fn *fn);
+void hooks_run_after_commit(void);
+
 /* SHUTDOWN / SIGTERM, before the listeners close: a hook may refuse (-1),
  * which keeps the server running.  Hooks after a refusing one don't run. */
 typedef int shutdown_hook_fn(int shutdown_flags);

@@ -201,6 +201,8 @@ void call_command(struct client *c)
      * with read-committed, a command that touches no data never does.  The level never drops below that of replies still
      * queued ahead (they leave in order, as one chain). */
     c->commit_tag = commit_gate_position();
+    if (c->commit_tag != pos_before)
+        c->commit_woff = c->commit_tag;
     int level = c->acks >= 0 ? c->acks : srv.acks;
     if (level == COMMIT_LEVEL_REPLICAS && c->commit_tag == pos_before &&
         (!srv.read_committed || !(cmd->flags & (CMD_READONLY | CMD_WRITE))))
@@ -557,6 +559,7 @@ void server_run(void)
         blocking_handle_ready_keys();
         blocking_process_unblocked();
         commit_gate_advance(); /* e.g. the AOF's group commit: replies below follow its fsync */
+        hooks_run_after_commit();
         flush_pending_writes();
         finish_shutdown_if_requested();
     }

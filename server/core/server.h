@@ -109,6 +109,7 @@ struct client {
     size_t reply_bytes;        /* bytes queued, not yet written */
     size_t sent_in_head;       /* bytes of reply_head already written */
     uint64_t commit_tag;       /* commit position the output depends on (commit_gate.h) */
+    uint64_t commit_woff;      /* commit position of its last write (WAITAOF's local part) */
     int8_t commit_level;       /* which durability conditions it waits for (COMMIT_LEVEL_*) */
     int8_t acks;               /* CLIENT ACKS: 0, 1, 2 (all); -1 follows the acks directive */
     long long obuf_soft_limit_since;

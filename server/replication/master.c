@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aof.h"
 #include "blocking.h"
 #include "commands.h"
 #include "commit_gate.h"
@@ -121,6 +122,19 @@ static void master_feed(void *priv, int dbid, int argc, const struct arg *argv)
 
 /* ---- REPLCONF ---- */
 
+/* An offset argument, without a reply on error (REPLCONF ACK never replies). */
+static int parse_offset(const struct arg *a, long long *out)
+{
+    char buf[32];
+    if (a->len == 0 || a->len >= sizeof(buf))
+        return 0;
+    memcpy(buf, a->ptr, a->len);
+    buf[a->len] = '\0';
+    char *end;
+    *out = strtoll(buf, &end, 10);
+    return *end == '\0';
+}
+
 static void replconf_command(struct client *c)
 {
     if (c->argc % 2 == 0) {
@@ -157,17 +171,14 @@ static void replconf_command(struct client *c)
                 return;
             struct replica *r = c->repl;
             long long off;
-            char buf[32];
-            if (val->len >= sizeof(buf))
-                return;
-            memcpy(buf, val->ptr, val->len);
-            buf[val->len] = '\0';
-            char *end;
-            off = strtoll(buf, &end, 10);
-            if (*end)
+            if (!parse_offset(val, &off))
                 return;
             if (off > r->ack_offset)
                 r->ack_offset = off;
+            /* Redis 7.2's replicas add FACK <offset their AOF fsynced> */
+            if (i + 3 < c->argc && arg_is(&c->argv[i + 2], "fack") && parse_offset(&c->argv[i + 3], &off) &&
+                off > r->fack_offset)
+                r->fack_offset = off;
             r->ack_time_ms = mstime();
             if (r->attached) {
                 repl_isr_on_ack(c->id, r->ack_offset);
@@ -293,27 +304,54 @@ static void sync_command(struct client *c)
 
 /* ---- WAIT ---- */
 
-/* A client blocked in WAIT (Redis's clients_waiting_acks). */
+/* A client blocked in WAIT or WAITAOF (Redis's clients_waiting_acks). */
 struct waiter {
     struct client *c;
     struct waiter *next;
-    long long offset;
+    long long offset;      /* the stream offset of its last write */
     long long numreplicas;
+    int aof;               /* WAITAOF: replicas count by their FACK */
+    long long numlocal;    /* WAITAOF: 1 waits for the local AOF's fsync */
+    uint64_t local_pos;    /* ... of the commit position of its last write */
 };
 static struct waiter *waiters;
 
-static int count_acks(long long offset)
+/* Replicas that acknowledged offset (aof: that fsynced it in their AOF). */
+static int count_acks(long long offset, int aof)
 {
     int n = 0;
     for (struct replica *r = replicas; r; r = r->next)
-        n += r->attached && !r->rdb_only && r->ack_offset >= offset;
+        n += r->attached && !r->rdb_only && (aof ? r->fack_offset : r->ack_offset) >= offset;
     return n;
 }
+
+/* WAITAOF's local count: 1 once the AOF on disk covers pos. */
+static int local_synced(uint64_t pos)
+{
+    struct aof_sync_mark m;
+    return aof_synced(&m) && m.pos >= pos;
+}
+
+static void reply_waitaof(struct client *c, int local, int replicas)
+{
+    reply_array_len(c, 2);
+    reply_int(c, local);
+    reply_int(c, replicas);
+}
+
+#define ERR_WAITAOF_NO_AOF "WAITAOF cannot be used when numlocal is set but appendonly is disabled."
 
 static void wait_reply(struct client *c)
 {
     struct waiter *w = c->bstate.priv;
-    reply_int(c, w ? count_acks(w->offset) : 0);
+    if (!w)
+        reply_int(c, 0);
+    else if (!w->aof)
+        reply_int(c, count_acks(w->offset, 0));
+    else if (w->numlocal && !srv.appendonly)
+        reply_error(c, ERR_WAITAOF_NO_AOF); /* the AOF was turned off meanwhile */
+    else
+        reply_waitaof(c, local_synced(w->local_pos), count_acks(w->offset, 1));
 }
 
 static void wait_free(void *priv)
@@ -329,16 +367,37 @@ static void wait_free(void *priv)
 
 static const struct block_kind wait_kind = {"wait", -1, NULL, wait_reply, wait_free};
 
-/* After an ACK: wake the waiters that have their count. */
+static int waiter_done(const struct waiter *w)
+{
+    if (!w->aof)
+        return count_acks(w->offset, 0) >= w->numreplicas;
+    if (w->numlocal && !srv.appendonly)
+        return 1; /* answered with the error */
+    return (!w->numlocal || local_synced(w->local_pos)) && count_acks(w->offset, 1) >= w->numreplicas;
+}
+
+/* After an ACK, an fsync, a change of appendonly: wake the waiters that
+ * have their count. */
 static void wake_waiters(void)
 {
     struct waiter *w = waiters;
     while (w) {
         struct waiter *next = w->next;
-        if (count_acks(w->offset) >= w->numreplicas)
+        if (waiter_done(w))
             blocking_unblock_client(w->c, 0); /* replies the count, frees w */
         w = next;
     }
+}
+
+static void block_waiter(struct client *c, struct waiter *proto, long long timeout_ms)
+{
+    struct waiter *w = mem_alloc(sizeof(*w));
+    *w = *proto;
+    w->c = c;
+    w->next = waiters;
+    waiters = w;
+    blocking_block_client(c, &wait_kind, NULL, 0, timeout_ms, w);
+    repl_master_send_getack();
 }
 
 /* WAIT numreplicas timeout */
@@ -356,20 +415,53 @@ static void wait_command(struct client *c)
     if (blocking_parse_timeout(c, c->argv[2].ptr, c->argv[2].len, 1, &timeout_ms) < 0)
         return;
     /* the client's own last write, as Redis (c->woff) */
-    long long offset = c->repl_woff;
-    int acks = count_acks(offset);
+    struct waiter w = {.offset = c->repl_woff, .numreplicas = numreplicas};
+    int acks = count_acks(w.offset, 0);
     if (acks >= numreplicas || blocking_denied(c)) {
         reply_int(c, acks);
         return;
     }
-    struct waiter *w = mem_alloc(sizeof(*w));
-    w->c = c;
-    w->offset = offset;
-    w->numreplicas = numreplicas;
-    w->next = waiters;
-    waiters = w;
-    blocking_block_client(c, &wait_kind, NULL, 0, timeout_ms, w);
-    repl_master_send_getack();
+    block_waiter(c, &w, timeout_ms);
+}
+
+/* WAITAOF numlocal numreplicas timeout (Redis 7.2): until the client's
+ * writes are fsynced by the local AOF (numlocal 1) and by the AOFs of
+ * numreplicas replicas (their REPLCONF ACK ... FACK).  Replies
+ * [local, replicas]. */
+static void waitaof_command(struct client *c)
+{
+    long long numlocal, numreplicas, timeout_ms;
+    if (arg_ll(c, &c->argv[1], &numlocal, NULL) < 0)
+        return;
+    if (numlocal < 0 || numlocal > 1) {
+        reply_error(c, "value is out of range, value must between 0 and 1");
+        return;
+    }
+    if (arg_ll(c, &c->argv[2], &numreplicas, NULL) < 0)
+        return;
+    if (numreplicas < 0) {
+        reply_error(c, "value is out of range, must be positive");
+        return;
+    }
+    if (blocking_parse_timeout(c, c->argv[3].ptr, c->argv[3].len, 1, &timeout_ms) < 0)
+        return;
+    if (repl_is_replica()) {
+        reply_error(c, "WAITAOF cannot be used with replica instances. Please also note that writes to replicas "
+                       "are just local and are not propagated.");
+        return;
+    }
+    if (numlocal && !srv.appendonly) {
+        reply_error(c, ERR_WAITAOF_NO_AOF);
+        return;
+    }
+    struct waiter w = {.offset = c->repl_woff, .numreplicas = numreplicas, .aof = 1, .numlocal = numlocal,
+                       .local_pos = c->commit_woff};
+    int local = local_synced(w.local_pos), acks = count_acks(w.offset, 1);
+    if ((local >= numlocal && acks >= numreplicas) || blocking_denied(c)) {
+        reply_waitaof(c, local, acks);
+        return;
+    }
+    block_waiter(c, &w, timeout_ms);
 }
 
 /* ---- min-replicas-to-write (Redis's refreshGoodSlavesCount) ---- */
@@ -408,6 +500,8 @@ static void refresh_good_replicas(void)
 static void master_cron(void)
 {
     refresh_good_replicas();
+    if (waiters)
+        wake_waiters(); /* a background fsync may have finished (WAITAOF) */
     repl_sync_cron();
     long long now = srv.unixtime;
     int n = repl_master_replica_count();
@@ -440,11 +534,22 @@ static void master_cron(void)
     }
 }
 
+static long long stream_offset(void) { return repl.master_repl_offset; }
+
+/* WAITAOF's waiters look again once the AOF wrote and fsynced (always) */
+static void after_commit(void)
+{
+    if (waiters)
+        wake_waiters();
+}
+
 void repl_master_register(void)
 {
     propagate_register(master_feed, master_wants_feed, NULL);
     hooks_on_link_free(on_link_free);
     hooks_on_cron(master_cron);
+    hooks_on_after_commit(after_commit);
+    aof_on_stream_offset(stream_offset);
     hooks_on_write_refusal(30, noreplicas_refusal);
 }
 
@@ -503,5 +608,6 @@ const struct command_impl repl_master_commands[] = {
     {"psync", sync_command},
     {"replconf", replconf_command},
     {"wait", wait_command},
+    {"waitaof", waitaof_command},
     {NULL, NULL},
 };

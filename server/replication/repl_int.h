@@ -87,6 +87,7 @@ struct replica {
     int rdb_only;
     int attached;           /* receives the stream (online) */
     long long ack_offset;
+    long long fack_offset;  /* REPLCONF ACK ... FACK: what its AOF has fsynced (WAITAOF) */
     long long ack_time_ms;
     /* full sync (sync.c) */
     enum repl_sync_state sync_state;

@@ -97,6 +97,7 @@ static struct {
     int load_pending;           /* the payload is in: load it at the loop's top level */
     int loading_payload;        /* loading it now (clients get -LOADING meanwhile) */
     long long last_keepalive;   /* unixtime of the last newline sent to the master while loading */
+    long long fack_sent;        /* the FACK offset of our last ACK */
 } ml = {.fd = -1, .tmpfd = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
@@ -608,6 +609,15 @@ static void receive_payload(void)
     ml.load_pending = 1;
 }
 
+/* Our AOF fsynced more of the stream: tell the master now, a WAITAOF
+ * there may wait for it (Redis 7.2 acks when fsynced_reploff moves). */
+static void ack_new_fsync(void)
+{
+    struct aof_sync_mark m;
+    if (ml.master && aof_synced(&m) && m.off > ml.fack_sent)
+        repl_replica_send_ack();
+}
+
 static void load_at_top_level(void)
 {
     if (!ml.load_pending)
@@ -774,10 +784,20 @@ void repl_replica_send_ack(void)
     struct client *c = ml.master;
     if (!c)
         return;
-    char off[32];
+    char off[32], foff[32];
     int len = snprintf(off, sizeof(off), "%lld", repl.master_repl_offset);
-    char buf[96];
-    int n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", len, off);
+    char buf[160];
+    int n;
+    struct aof_sync_mark m;
+    if (aof_synced(&m)) {
+        /* Redis 7.2's FACK: what our AOF has fsynced, for the master's WAITAOF */
+        int flen = snprintf(foff, sizeof(foff), "%lld", m.off);
+        n = snprintf(buf, sizeof(buf), "*5\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n$4\r\nFACK\r\n$%d\r\n%s\r\n", len,
+                     off, flen, foff);
+        ml.fack_sent = m.off;
+    } else {
+        n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", len, off);
+    }
     c->flags |= CLIENT_MASTER_FORCE_REPLY;
     reply_raw(c, buf, (size_t)n);
     c->flags &= ~CLIENT_MASTER_FORCE_REPLY;
@@ -994,6 +1014,7 @@ void repl_replica_register(void)
     hooks_on_link_free(on_link_free);
     hooks_on_cron(replica_cron);
     hooks_on_top_level(load_at_top_level);
+    hooks_on_after_commit(ack_new_fsync);
     hooks_on_master_applied(on_master_applied);
     rdb_on_repl_info(repl_info_get, repl_info_loaded);
     /* Redis 7.0's order: MISCONF (10, 20), NOREPLICAS (30), READONLY */
