@@ -203,6 +203,7 @@ static void set_in_isr(struct member *m, int in, long long now, const char *why)
     if (m->in_isr == in)
         return;
     m->in_isr = in;
+    repl_master_tell_isr(m->client_id, in);
     char who[96];
     describe(m->client_id, who, sizeof(who));
     if (in) {

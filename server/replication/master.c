@@ -63,6 +63,7 @@ static void on_link_free(struct client *c)
     struct replica *r = c->repl;
     if (!r || !(c->flags & CLIENT_REPLICA))
         return;
+    r->leaving = 1;  /* nothing more is sent to it */
     if (r->attached) /* while still listed, so that the log names it */
         repl_isr_on_replica_gone(c->id);
     for (struct replica **pp = &replicas; *pp; pp = &(*pp)->next) {
@@ -164,6 +165,8 @@ static void replconf_command(struct client *c)
                 r->capa_eof = 1;
             else if (arg_is(val, "psync2"))
                 r->capa_psync2 = 1;
+            else if (arg_is(val, "isr"))
+                r->capa_isr = 1; /* Sluice: wants REPLCONF ISR */
             /* unknown capabilities are ignored, as in Redis */
         } else if (arg_is(opt, "ack")) {
             /* no reply, ever */
@@ -185,6 +188,11 @@ static void replconf_command(struct client *c)
                 wake_waiters();
                 refresh_good_replicas();
             }
+            return;
+        } else if (arg_is(opt, "isr")) {
+            /* our Sluice master says whether we are in its ISR; no reply */
+            if (c->flags & CLIENT_MASTER)
+                repl_replica_note_isr(val->len == 1 && val->ptr[0] == '1');
             return;
         } else if (arg_is(opt, "getack")) {
             /* our master asks where we are; a master ignores it */
@@ -276,6 +284,7 @@ static void sync_command(struct client *c)
             r->attached = 1;
             r->ack_time_ms = mstime();
             repl_stat_sync_partial_ok++;
+            repl_master_replica_online(r);
             return;
         }
         if (!is_q) {
@@ -301,6 +310,29 @@ static void sync_command(struct client *c)
     }
     repl_sync_request(r, psync);
 }
+
+/* ---- telling Sluice replicas whether they are in the ISR ---- */
+
+/* Out of the stream: straight into the replica's output, between two
+ * records, never into the backlog (offsets are the stream's alone). */
+static void send_isr(struct replica *r, int in)
+{
+    if (!r->capa_isr || !r->attached || r->rdb_only || r->leaving)
+        return;
+    static const char msg0[] = "*3\r\n$8\r\nREPLCONF\r\n$3\r\nISR\r\n$1\r\n0\r\n";
+    static const char msg1[] = "*3\r\n$8\r\nREPLCONF\r\n$3\r\nISR\r\n$1\r\n1\r\n";
+    reply_raw(r->c, in ? msg1 : msg0, sizeof(msg0) - 1);
+}
+
+void repl_master_tell_isr(uint64_t client_id, int in)
+{
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->c->id == client_id)
+            send_isr(r, in);
+}
+
+/* A replica that comes online is not in the ISR until it acknowledged. */
+void repl_master_replica_online(struct replica *r) { send_isr(r, 0); }
 
 /* ---- WAIT ---- */
 

@@ -62,7 +62,7 @@ static void info_replication(sstr *out)
                            "slave_priority:%lld\r\n"
                            "slave_read_only:%d\r\n"
                            "replica_announced:%d\r\n",
-                           srv.replica_priority, srv.replica_read_only, srv.replica_announced);
+                           repl_replica_priority(), srv.replica_read_only, srv.replica_announced);
     } else {
         *out = sstr_cats(*out, "role:master\r\n");
     }

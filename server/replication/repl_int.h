@@ -88,6 +88,8 @@ struct replica {
     int attached;           /* receives the stream (online) */
     long long ack_offset;
     long long fack_offset;  /* REPLCONF ACK ... FACK: what its AOF has fsynced (WAITAOF) */
+    int capa_isr;           /* a Sluice replica: told REPLCONF ISR 0|1 as it leaves and joins */
+    int leaving;            /* its link is being freed */
     long long ack_time_ms;
     /* full sync (sync.c) */
     enum repl_sync_state sync_state;
@@ -156,12 +158,19 @@ struct repl_link_view {
     long long read_repl_offset; /* bytes read from the master */
     long long repl_offset;      /* bytes applied */
     long long link_down_since_seconds; /* -1 while up */
-    int in_isr;                /* as the master last said (Sluice masters) */
+    int in_isr;                /* as the master last said: 1, 0, or -1 when it never said (not Sluice) */
 };
 void repl_replica_link(struct repl_link_view *out);
 /* REPLCONF ACK <applied offset> to the master (every second, after a
  * sync, and when the master sends REPLCONF GETACK). */
 void repl_replica_send_ack(void);
+/* REPLCONF ISR 0|1 from a Sluice master: whether we are in its in-sync
+ * replicas.  Outside them INFO shows slave_priority:0 (not electable). The
+ * message is out of the stream: not counted in the offset, not relayed. */
+void repl_replica_note_isr(int in);
+/* The priority INFO shows: replica-priority, or 0 while the master says we
+ * are out of its ISR (the last word of a master that died counts). */
+long long repl_replica_priority(void);
 /* The link-free, cron, master-applied and READONLY hooks. */
 void repl_replica_register(void);
 /* replicaof in the configuration: connect. */
@@ -187,5 +196,9 @@ void repl_isr_note_stream(commit_pos pos, long long end);
 /* A replica acknowledged offset, or went away. */
 void repl_isr_on_ack(uint64_t client_id, long long offset);
 void repl_isr_on_replica_gone(uint64_t client_id);
+/* master.c: tell a replica (by client id) whether it is in the ISR, if it
+ * said `capa isr`; and its state when it comes online. */
+void repl_master_tell_isr(uint64_t client_id, int in);
+void repl_master_replica_online(struct replica *r);
 void repl_isr_register(void);
 #endif

@@ -98,7 +98,9 @@ static struct {
     int loading_payload;        /* loading it now (clients get -LOADING meanwhile) */
     long long last_keepalive;   /* unixtime of the last newline sent to the master while loading */
     long long fack_sent;        /* the FACK offset of our last ACK */
-} ml = {.fd = -1, .tmpfd = -1};
+    int in_isr;                 /* what our Sluice master last said: 1, 0; -1 never said */
+    int skip_applied;           /* the command just applied was out of the stream (REPLCONF ISR) */
+} ml = {.fd = -1, .tmpfd = -1, .in_isr = -1};
 
 static void link_event(evutil_socket_t fd, short what, void *arg);
 static void refresh_refusals(void);
@@ -124,6 +126,7 @@ void repl_replica_link(struct repl_link_view *out)
     out->sync_total_bytes = ml.size;
     out->sync_read_bytes = ml.received;
     out->repl_offset = repl.master_repl_offset;
+    out->in_isr = ml.in_isr;
     out->read_repl_offset = repl.master_repl_offset;
     if (ml.master && ml.master->querybuf)
         out->read_repl_offset += (long long)(sstr_len(ml.master->querybuf) - ml.master->qb_pos);
@@ -302,9 +305,11 @@ static int send_next_after(enum link_state done)
         }
         /* fall through */
     case LINK_RECEIVE_IP: {
-        const char *argv[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
+        /* isr: Sluice's own capability (Redis ignores what it does not
+         * know): tell us whether we are in your in-sync replicas */
+        const char *argv[] = {"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "isr"};
         ml.state = LINK_RECEIVE_CAPA;
-        return send_command(argv, 5);
+        return send_command(argv, 7);
     }
     case LINK_RECEIVE_CAPA: {
         char off[32];
@@ -776,8 +781,28 @@ static void start_stream(int partial)
 static void on_master_applied(struct client *c, const char *p, size_t n)
 {
     (void)c;
+    if (ml.skip_applied) { /* the master did not count it either */
+        ml.skip_applied = 0;
+        return;
+    }
     repl_master_feed_raw(p, n);
 }
+
+void repl_replica_note_isr(int in)
+{
+    ml.skip_applied = 1;
+    if (in == ml.in_isr)
+        return;
+    if (in)
+        server_log(LL_NOTICE, "The master counts this replica in its in-sync replicas: slave_priority %lld",
+                   srv.replica_priority);
+    else
+        server_log(LL_WARNING, "The master reports this replica out of its in-sync replicas: slave_priority 0 "
+                               "until it is back");
+    ml.in_isr = in;
+}
+
+long long repl_replica_priority(void) { return ml.in_isr == 0 ? 0 : srv.replica_priority; }
 
 void repl_replica_send_ack(void)
 {
@@ -878,6 +903,7 @@ static void replica_cron(void)
 void repl_replica_set_master(const char *host, int port)
 {
     int was_master = srv.masterhost == NULL;
+    ml.in_isr = -1; /* a new master will say */
     mem_free(srv.masterhost);
     srv.masterhost = NULL;
     if (ml.master) {
@@ -904,6 +930,7 @@ void repl_replica_set_master(const char *host, int port)
 
 void repl_replica_unset_master(void)
 {
+    ml.in_isr = -1;
     mem_free(srv.masterhost);
     srv.masterhost = NULL;
     if (ml.master) {

@@ -84,6 +84,7 @@ static void go_online(struct replica *r)
             reply_raw(r->c, r->held, sstr_len(r->held));
         r->attached = 1;
         r->ack_time_ms = mstime();
+        repl_master_replica_online(r);
         server_log(LL_NOTICE, "Synchronization with replica %s:%d succeeded", r->ip, r->port);
     }
     sstr_free(r->held);

@@ -18,7 +18,10 @@
  *    connection is closed without a reply; read-committed no lets a read
  *    through while that write waits;
  *  - kill -9 of the master under a pipelined acks all load: every write
- *    acknowledged is on the replica, in order.
+ *    acknowledged is on the replica, in order;
+ *  - Sluice replicas are told whether they are in the ISR: slave_priority
+ *    0 while out (also once the master died), the configured priority in;
+ *    the notices do not move the stream's offset.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -290,6 +293,76 @@ static void test_with_replica(const char *rs)
     proc_stop(&r);
 }
 
+/* Sluice replicas are told whether they are in the ISR (REPLCONF ISR, out
+ * of the stream): outside it INFO shows slave_priority:0, so a failover
+ * manager never promotes one that may lack acknowledged writes; the last
+ * word of a master that died stays. */
+static void test_replicas_told(void)
+{
+    char mdir[400], adir[400], bdir[400], alog[600], blog[600];
+    proc_make_dir(mdir, sizeof(mdir), "told-master");
+    proc_make_dir(adir, sizeof(adir), "told-a");
+    proc_make_dir(bdir, sizeof(bdir), "told-b");
+    snprintf(alog, sizeof(alog), "%s/sluice.log", adir);
+    snprintf(blog, sizeof(blog), "%s/sluice.log", bdir);
+    struct proc m, a, b;
+    const char *margs[] = {"--replica-lag-max-ms", "500", NULL};
+    if (proc_start_sluice(&m, mdir, margs) != 0) {
+        ok(0, "told: master starts");
+        return;
+    }
+    char mport[16];
+    snprintf(mport, sizeof(mport), "%d", m.port);
+    const char *aargs[] = {"--replicaof", "127.0.0.1", mport, "--replica-priority", "50", NULL};
+    const char *bargs[] = {"--replicaof", "127.0.0.1", mport, NULL};
+    if (proc_start_sluice(&a, adir, aargs) != 0 || proc_start_sluice(&b, bdir, bargs) != 0) {
+        ok(0, "told: replicas start");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *mc = proc_conn(&m), *ac = proc_conn(&a), *bc = proc_conn(&b);
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 3, 10000), "told: both Sluice replicas join the ISR");
+    ok(harness_wait_info_field(ac, "replication", "slave_priority", 50, 5000) &&
+           harness_wait_info_field(bc, "replication", "slave_priority", 100, 5000),
+       "told: in the ISR, INFO shows the configured replica-priority (50, 100)");
+    ok(harness_file_contains(alog, "The master counts this replica in its in-sync replicas"),
+       "told: the replica logs what the master said");
+
+    /* B stops and falls out; the master dies before B hears it is back */
+    kill(b.pid, SIGSTOP);
+    for (int i = 0; i < 5; i++)
+        check(mc, "OK", "SET k%d v", i);
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 2, 10000), "told: the stopped replica left the ISR");
+    long long master_off = harness_info_field(mc, "replication", "master_repl_offset");
+    proc_kill9(&m);
+    kill(b.pid, SIGCONT);
+    ok(harness_wait_info_field(bc, "replication", "slave_priority", 0, 10000),
+       "told: the replica that was out shows slave_priority:0 (not electable), also after its master died");
+    ok(harness_file_contains(blog, "out of its in-sync replicas"), "told: ... and logs it");
+    is_int(harness_info_field(ac, "replication", "slave_priority"), 50, "told: the one in the ISR stays electable (50)");
+    long long deadline = harness_now_ms() + 5000;
+    while (harness_info_field(bc, "replication", "slave_repl_offset") < master_off && harness_now_ms() < deadline)
+        harness_sleep_ms(20);
+    ok(harness_info_field(ac, "replication", "slave_repl_offset") == master_off &&
+           harness_info_field(bc, "replication", "slave_repl_offset") == master_off,
+       "told: the notices are out of the stream: both replicas' offsets are the master's (%lld)", master_off);
+
+    /* the electable one is promoted; the other follows it */
+    ok(check(ac, "OK", "REPLICAOF NO ONE"), "told: REPLICAOF NO ONE on the in-sync replica");
+    is_int(harness_info_field(ac, "replication", "slave_priority"), -1,
+           "told: a master prints no slave_priority");
+    char aport[16];
+    snprintf(aport, sizeof(aport), "%d", a.port);
+    ok(check(bc, "OK", "REPLICAOF 127.0.0.1 %s", aport), "told: the other replica follows the new master");
+    ok(harness_wait_info_field(bc, "replication", "slave_priority", 100, 10000),
+       "told: in the new master's ISR, its priority is back (100)");
+    redisFree(bc);
+    redisFree(ac);
+    redisFree(mc);
+    proc_stop(&b);
+    proc_stop(&a);
+}
+
 int main(void)
 {
     proc_init("replisr");
@@ -300,5 +373,6 @@ int main(void)
         return tap_done();
     }
     test_with_replica(rs);
+    test_replicas_told();
     return tap_done();
 }
