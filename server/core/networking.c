@@ -109,6 +109,7 @@ struct client *client_create(int fd, int is_unix)
     list_init(&c->bstate.keys);
     list_node_init(&c->node);
     list_node_init(&c->pending_node);
+    list_node_init(&c->pause_node);
     list_node_init(&c->monitor_node);
     list_node_init(&c->unblocked_node);
     list_node_init(&c->bstate.timeout_node);
@@ -209,9 +210,11 @@ void client_free(struct client *c)
     if (c->flags & CLIENT_BLOCKED)
         blocking_remove_client(c);
     if (c->flags & CLIENT_PAUSED) {
-        list_del(&srv.paused_clients, &c->pending_node);
+        list_del(&srv.paused_clients, &c->pause_node);
         c->flags &= ~CLIENT_PAUSED;
     }
+    sstr_free(c->master_paused_raw);
+    c->master_paused_raw = NULL;
     if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER))
         hooks_run_link_free(c);
     watch_unwatch_all(c);
@@ -313,7 +316,11 @@ void client_process_input(struct client *c)
         c->argc = c->parser.argc;
         c->argv = c->parser.argv;
         process_command(c);
-        if (c->flags & CLIENT_MASTER)
+        if ((c->flags & (CLIENT_MASTER | CLIENT_PAUSED)) == (CLIENT_MASTER | CLIENT_PAUSED))
+            /* held by CLIENT PAUSE: applied (and relayed, and counted in
+             * the offset we acknowledge) only once it runs */
+            c->master_paused_raw = sstr_new(c->querybuf + c->qb_pos, consumed);
+        else if (c->flags & CLIENT_MASTER)
             hooks_run_master_applied(c, c->querybuf + c->qb_pos, consumed);
         c->qb_pos += consumed;
         if (!(c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)))

@@ -235,7 +235,11 @@ void call_command(struct client *c)
 
 static int pause_applies(struct client *c)
 {
-    if ((!srv.pause.active && !srv.pause.failover) || (c->flags & (CLIENT_MONITOR | CLIENT_MASTER)))
+    if ((!srv.pause.active && !srv.pause.failover) || (c->flags & CLIENT_MONITOR))
+        return 0;
+    /* CLIENT PAUSE holds the master's stream too, as in Redis (a replica
+     * being paused stops applying); FAILOVER's hold is a master's affair */
+    if ((c->flags & CLIENT_MASTER) && !srv.pause.active)
         return 0;
     if (srv.pause.active && !srv.pause.write_only)
         return 1;
@@ -310,7 +314,7 @@ void process_command(struct client *c)
     }
     if (pause_applies(c)) {
         c->flags |= CLIENT_PAUSED;
-        list_add_tail(&srv.paused_clients, &c->pending_node);
+        list_add_tail(&srv.paused_clients, &c->pause_node);
         return;
     }
     call_command(c);
@@ -338,7 +342,7 @@ static void unpause_if_due(void)
         list_add_tail(&held, n);
     }
     while ((n = list_first(&held)) != NULL) {
-        struct client *c = list_entry(n, struct client, pending_node);
+        struct client *c = list_entry(n, struct client, pause_node);
         list_del(&held, n);
         c->flags &= ~CLIENT_PAUSED;
         /* run the held command from the start (Redis re-processes it: the
@@ -346,6 +350,11 @@ static void unpause_if_due(void)
         srv.current_client = c;
         process_command(c);
         srv.current_client = NULL;
+        if (c->master_paused_raw && !(c->flags & CLIENT_PAUSED)) {
+            hooks_run_master_applied(c, c->master_paused_raw, sstr_len(c->master_paused_raw));
+            sstr_free(c->master_paused_raw);
+            c->master_paused_raw = NULL;
+        }
         if (!(c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED))) {
             client_command_done(c);
             list_add_tail(&srv.unblocked_clients, &c->unblocked_node);

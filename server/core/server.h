@@ -117,6 +117,9 @@ struct client {
     /* bookkeeping */
     struct list_node node;          /* srv.clients */
     struct list_node pending_node;  /* srv.pending_writes, or the commit gate's held clients */
+    sstr master_paused_raw;         /* the master link's command held by CLIENT PAUSE, as it came */
+    struct list_node pause_node;    /* srv.paused_clients (a command held by CLIENT PAUSE); apart from
+                                     * pending_node: a pipelined client can be both at once */
     struct list_node monitor_node;  /* srv.monitors */
     struct list_node unblocked_node;/* srv.unblocked_clients */
     sstr name;

@@ -323,6 +323,45 @@ static void test_pause_counts(const struct test_server *s, const struct test_ser
        fs.with_pop, fs.after, fs.flag_b, fr.during, fr.with_pop, fr.after, fr.flag_b);
 }
 
+/* A pipelined client whose read was answered and whose write is then held:
+ * it waits on the pending-writes list and the paused list at once
+ * (regression: both used one list node, and the server crashed). */
+static void pipelined_pause(const struct test_server *s, char *out, size_t len)
+{
+    redisContext *a = conn3(s), *c = conn3(s);
+    redisReply *r = redisCommand(a, "CLIENT PAUSE 10000 WRITE");
+    if (r)
+        freeReplyObject(r);
+    int fd = harness_raw_connect(s->port);
+    static const char pipeline[] = "PING\r\nSET pipelined v\r\nPING\r\n";
+    char buf[128] = {0};
+    int closed = 0;
+    ssize_t n = harness_raw_exchange(fd, pipeline, sizeof(pipeline) - 1, buf, sizeof(buf) - 1, 7, 2000, &closed);
+    char *p = harness_cmd(c, "PING"); /* the server still serves the others */
+    r = redisCommand(a, "CLIENT UNPAUSE");
+    if (r)
+        freeReplyObject(r);
+    ssize_t m = harness_raw_exchange(fd, NULL, 0, buf + (n > 0 ? n : 0), sizeof(buf) - 1 - (size_t)(n > 0 ? n : 0),
+                                     19 - (size_t)(n > 0 ? n : 0), 2000, &closed);
+    buf[(n > 0 ? n : 0) + (m > 0 ? m : 0)] = '\0';
+    snprintf(out, len, "%s|%s", p, buf);
+    free(p);
+    close(fd);
+    redisFree(a);
+    redisFree(c);
+}
+
+static void test_pipelined_pause(const struct test_server *s, const struct test_server *r)
+{
+    char got[256], want[256];
+    pipelined_pause(s, got, sizeof(got));
+    is_str(got, "PONG|+PONG\r\n+OK\r\n+PONG\r\n",
+           "CLIENT PAUSE WRITE: a pipeline PING, SET, PING gets PONG at once and the rest after UNPAUSE");
+    if (!r)
+        return;
+    pipelined_pause(r, want, sizeof(want));
+    is_str(got, want, "... byte for byte as redis-server");
+}
 
 /* ---- query buffer sizes (CLIENT LIST qbuf / qbuf-free) ------------------- */
 
@@ -522,6 +561,7 @@ int main(void)
         is_int(neg_s, neg_r, "BLPOP -0.0001: blocked_clients as redis-server");
     }
     test_pause_counts(&s, have_redis ? &r : NULL);
+    test_pipelined_pause(&s, have_redis ? &r : NULL);
     test_query_buffers(&s, have_redis ? &r : NULL);
 
     harness_stop(&s);

@@ -21,7 +21,10 @@
  *    acknowledged is on the replica, in order;
  *  - Sluice replicas are told whether they are in the ISR: slave_priority
  *    0 while out (also once the master died), the configured priority in;
- *    the notices do not move the stream's offset.
+ *    the notices do not move the stream's offset;
+ *  - CLIENT PAUSE on a replica holds its master's stream: an acks all
+ *    write waits, the replica and its own replica lack it, its offset
+ *    does not count it; after UNPAUSE all agree.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -363,6 +366,76 @@ static void test_replicas_told(void)
     proc_stop(&a);
 }
 
+/* CLIENT PAUSE on a replica holds its master's stream too (as in Redis):
+ * what it has not applied it neither acknowledges nor relays, so an acks
+ * all write waits for it. */
+static void test_paused_replica(void)
+{
+    char mdir[400], rdir[400], r2dir[400];
+    proc_make_dir(mdir, sizeof(mdir), "pause-master");
+    proc_make_dir(rdir, sizeof(rdir), "pause-replica");
+    proc_make_dir(r2dir, sizeof(r2dir), "pause-chained");
+    struct proc m, r, r2;
+    if (proc_start_sluice(&m, mdir, NULL) != 0) {
+        ok(0, "pause: master starts");
+        return;
+    }
+    char port[16];
+    snprintf(port, sizeof(port), "%d", m.port);
+    const char *rargs[] = {"--replicaof", "127.0.0.1", port, NULL};
+    if (proc_start_sluice(&r, rdir, rargs) != 0) {
+        ok(0, "pause: replica starts");
+        proc_stop(&m);
+        return;
+    }
+    char rport[16];
+    snprintf(rport, sizeof(rport), "%d", r.port);
+    const char *r2args[] = {"--replicaof", "127.0.0.1", rport, NULL};
+    if (proc_start_sluice(&r2, r2dir, r2args) != 0) {
+        ok(0, "pause: chained replica starts");
+        proc_stop(&r);
+        proc_stop(&m);
+        return;
+    }
+    redisContext *mc = proc_conn(&m), *rc = proc_conn(&r), *r2c = proc_conn(&r2), *w = proc_conn(&m);
+    ok(harness_wait_info_field(mc, "isr", "isr_size", 2, 10000), "pause: the replica is in the ISR");
+    long long want = harness_info_field(mc, "replication", "master_repl_offset");
+    long long until = harness_now_ms() + 10000;
+    while (harness_info_field(r2c, "replication", "slave_repl_offset") < want && harness_now_ms() < until)
+        harness_sleep_ms(20);
+    ok(harness_info_field(r2c, "replication", "slave_repl_offset") >= want, "pause: the chained replica caught up");
+    ok(check(rc, "OK", "CLIENT PAUSE 20000 WRITE"), "pause: CLIENT PAUSE WRITE on the replica");
+    ok(check(w, "OK", "CLIENT ACKS all"), "pause: a writer at acks all");
+    send_only(w, "SET paused-write v");
+    ok(!readable_within(w, 500), "pause: the acks all write is not acknowledged while the replica is paused");
+    ok(check(rc, "(nil)", "GET paused-write") && check(r2c, "(nil)", "GET paused-write"),
+       "pause: neither the paused replica nor its own replica has it");
+    ok(harness_info_field(rc, "replication", "slave_repl_offset") <
+           harness_info_field(mc, "replication", "master_repl_offset"),
+       "pause: the paused replica's offset does not count the held command");
+    ok(check(rc, "OK", "CLIENT UNPAUSE"), "pause: CLIENT UNPAUSE");
+    redisReply *rep = NULL;
+    ok(redisGetReply(w, (void **)&rep) == REDIS_OK && rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK"),
+       "pause: the write's reply (+OK) arrives once the replica resumed");
+    if (rep)
+        freeReplyObject(rep);
+    long long deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline && !check(r2c, "v", "GET paused-write"))
+        harness_sleep_ms(20);
+    ok(check(rc, "v", "GET paused-write") && check(r2c, "v", "GET paused-write"),
+       "pause: once it ran, both replicas have it");
+    ok(harness_info_field(rc, "replication", "slave_repl_offset") ==
+           harness_info_field(mc, "replication", "master_repl_offset"),
+       "pause: the offsets agree again");
+    redisFree(w);
+    redisFree(r2c);
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&r2);
+    proc_stop(&r);
+    proc_stop(&m);
+}
+
 int main(void)
 {
     proc_init("replisr");
@@ -374,5 +447,6 @@ int main(void)
     }
     test_with_replica(rs);
     test_replicas_told();
+    test_paused_replica();
     return tap_done();
 }
