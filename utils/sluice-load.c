@@ -53,6 +53,7 @@ static struct {
     double rate;                 /* total producer msgs/s, 0 = unlimited */
     const char *prefix;
     int keep;
+    int wait_replicas;           /* > 0: WAIT n 0 after each batch (Redis's write-then-WAIT) */
 } cfg = {
     .host = "127.0.0.1", .port = 6379, .mode = MODE_LIST,
     .producers = 1, .consumers = 1, .queues = 1, .pipeline = 1,
@@ -80,6 +81,7 @@ struct worker {
     pthread_t tid;
     int id;
     uint64_t first_send_ns, last_recv_ns;
+    uint64_t last_ack_ns;        /* a producer: when its last reply (or WAIT) came */
     uint64_t sent, received;
 };
 
@@ -239,8 +241,23 @@ static void *producer_main(void *arg) {
             freeReplyObject(r);
             w->sent++;
         }
+        if (cfg.wait_replicas) {
+            /* the batch counts as sent once its replies came; WAIT then
+             * holds the producer until the replicas acknowledged it */
+            char n[16];
+            snprintf(n, sizeof n, "%d", cfg.wait_replicas);
+            const char *argv[] = {"WAIT", n, "0"};
+            redisReply *r = redisCommandArgv(c, 3, argv, NULL);
+            if (!r || r->type != REDIS_REPLY_INTEGER || r->integer < cfg.wait_replicas) {
+                worker_error(w->id, "wait", c, r);
+                if (r) freeReplyObject(r);
+                goto out;
+            }
+            freeReplyObject(r);
+        }
     }
 out:
+    w->last_ack_ns = now_ns();
     free(buf);
     if (c) redisFree(c);
     return NULL;
@@ -476,13 +493,15 @@ static void usage(FILE *f) {
         "                   [--producers N] [--consumers M] [--messages K]\n"
         "                   [--size BYTES] [--queues Q] [--pipeline P]\n"
         "                   [--timeout SEC] [--rate MSGS_PER_SEC] [--prefix KEYPREFIX]\n"
-        "                   [--keep]\n"
+        "                   [--keep] [--wait N]\n"
         "  list:   producers LPUSH, consumers BRPOP (1s timeout) from all queues\n"
         "  stream: producers XADD key * d <msg>, consumers XREADGROUP GROUP g cN\n"
         "          COUNT %d BLOCK 1000 STREAMS ... > and XACK each batch\n"
         "  --size is the payload size (>= %d bytes of header), default 64.\n"
         "  --rate caps the total send rate (split evenly over producers); without\n"
         "  it producers run flat out and latency includes the queue backlog.\n"
+        "  --wait N: each producer sends WAIT N 0 after each batch, as a Redis\n"
+        "  user does to know N replicas have the writes.\n"
         "  Keys <prefix>:0..Q-1 are deleted before the run and after it\n"
         "  (unless --keep).  Exits 1 on missing/duplicate/foreign/leftover\n"
         "  messages, 2 on usage or connection errors.\n",
@@ -506,6 +525,7 @@ static int parse_args(int argc, char **argv) {
         { "size", required_argument, 0, 'd' }, { "queues", required_argument, 0, 'q' },
         { "pipeline", required_argument, 0, 'l' }, { "timeout", required_argument, 0, 't' },
         { "rate", required_argument, 0, 'r' }, { "prefix", required_argument, 0, 'k' }, { "keep", no_argument, 0, 'K' },
+        { "wait", required_argument, 0, 'W' },
         { "help", no_argument, 0, 'H' }, { 0, 0, 0, 0 },
     };
     int ch;
@@ -530,6 +550,7 @@ static int parse_args(int argc, char **argv) {
         case 'r': bad = parse_int(optarg, 0, 100000000, &v); cfg.rate = (double)v; break;
         case 'k': cfg.prefix = optarg; break;
         case 'K': cfg.keep = 1; break;
+        case 'W': bad = parse_int(optarg, 0, 1000, &v); cfg.wait_replicas = (int)v; break;
         case 'H': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -602,8 +623,16 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     uint64_t span = run_workers(prod, cons);
-    uint64_t sent = 0;
-    for (int i = 0; i < cfg.producers; i++) sent += prod[i].sent;
+    uint64_t sent = 0, first_send = UINT64_MAX, last_ack = 0;
+    for (int i = 0; i < cfg.producers; i++) {
+        sent += prod[i].sent;
+        if (prod[i].first_send_ns && prod[i].first_send_ns < first_send) first_send = prod[i].first_send_ns;
+        if (prod[i].last_ack_ns > last_ack) last_ack = prod[i].last_ack_ns;
+    }
+    /* the producers' own rate: writes acknowledged per second, whatever
+     * the consumers do (the write path alone, as redis-benchmark sees it) */
+    double send_secs = last_ack > first_send ? (double)(last_ack - first_send) / 1e9 : 0;
+    double send_rate = send_secs > 0 ? (double)sent / send_secs : 0;
     uint64_t delivered = atomic_load(&run.delivered);
     uint64_t missing = cfg.messages - delivered;
     long long leftover = leftover_messages(ctl);
@@ -624,10 +653,10 @@ int main(int argc, char **argv) {
     if (missing || dups || foreign || leftover > 0 || errors)
         printf("DELIVERY FAILED: missing=%" PRIu64 " dup=%" PRIu64 " foreign=%" PRIu64
                " leftover=%lld errors=%" PRIu64 "\n", missing, dups, foreign, leftover, errors);
-    printf("RESULT mode=%s msgs=%" PRIu64 " delivered=%" PRIu64 " secs=%.6f rate=%.1f"
+    printf("RESULT mode=%s msgs=%" PRIu64 " delivered=%" PRIu64 " secs=%.6f rate=%.1f send_rate=%.1f"
            " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f dup=%" PRIu64
            " missing=%" PRIu64 " foreign=%" PRIu64 " leftover=%lld errors=%" PRIu64 "\n",
-           mode, cfg.messages, delivered, secs, rate, pct_us(lat, n, 50), pct_us(lat, n, 99),
+           mode, cfg.messages, delivered, secs, rate, send_rate, pct_us(lat, n, 50), pct_us(lat, n, 99),
            pct_us(lat, n, 99.9), pct_us(lat, n, 100), dups, missing, foreign, leftover, errors);
     for (int i = 0; i < cfg.queues; i++) free(run.keys[i]);
     free(run.keys);
