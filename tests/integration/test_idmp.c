@@ -11,6 +11,8 @@
  *     nothing (XLEN unchanged), and so does the retried IDMPAUTO;
  *   - a new idempotency id appends (XLEN grows, a new ID).
  * A server that drops the state anywhere appends the retry and fails here.
+ * Replication too: a stream made before a replica's full sync and one made
+ * while it streams, checked on the replica once promoted.
  *
  * Interchange with redis-server 7.0 (which has no IDMP): it RESTOREs
  * Sluice's payload of a stream with dedup state (the extension after the
@@ -384,8 +386,53 @@ out:
     harness_stop(&s);
 }
 
+/* Replication: the state reaches a Sluice replica by both ways a replica
+ * gets data (the full sync's RDB, the stream's XADD + XIDMPRECORD), so a
+ * producer's retry after a failover to that replica appends nothing. */
+static void test_replication(void)
+{
+    struct test_server m, r;
+    if (harness_start(&m, NULL) != 0) {
+        ok(0, "replication: master starts");
+        return;
+    }
+    redisContext *mc = harness_connect(&m);
+    struct src before = make_src(mc, "k:before-sync");
+    char port[16];
+    snprintf(port, sizeof(port), "%d", m.port);
+    const char *rargs[] = {"--replicaof", "127.0.0.1", port, NULL};
+    if (harness_start(&r, rargs) != 0) {
+        ok(0, "replication: replica starts");
+        harness_stop(&m);
+        return;
+    }
+    redisContext *rc = harness_connect(&r);
+    long long deadline = harness_now_ms() + 20000;
+    char st[16] = "";
+    while (harness_now_ms() < deadline &&
+           strcmp(harness_info_str(rc, "replication", "master_link_status", st, sizeof(st)), "up"))
+        harness_sleep_ms(20);
+    ok(!strcmp(st, "up"), "replication: the replica synced");
+    struct src streamed = make_src(mc, "k:streamed");
+    long long want = harness_info_field(mc, "replication", "master_repl_offset");
+    while (harness_now_ms() < deadline && harness_info_field(rc, "replication", "slave_repl_offset") < want)
+        harness_sleep_ms(20);
+    ok(harness_info_field(rc, "replication", "slave_repl_offset") >= want, "replication: the replica caught up");
+    /* the master goes away; the replica takes over */
+    redisFree(mc);
+    harness_stop(&m);
+    ok(cmd_is(rc, "OK", "REPLICAOF NO ONE"), "replication: the replica is promoted");
+    check_dest(rc, "k:before-sync", &before, "full sync to a replica, then promotion");
+    check_dest(rc, "k:streamed", &streamed, "the replication stream, then promotion");
+    free_src(&before);
+    free_src(&streamed);
+    redisFree(rc);
+    harness_stop(&r);
+}
+
 int main(void)
 {
+    test_replication();
     test_redis_interchange();
     test_keyspace_and_rdb();
     test_aof("yes");
