@@ -64,6 +64,7 @@ void multi_queue_command(struct client *c)
     mc->argc = c->argc;
     mc->argv = argv;
     m->cmd_flags |= c->cmd->flags;
+    m->cmd_inv_flags |= ~c->cmd->flags;
 }
 
 void multi_discard(struct client *c)

@@ -294,7 +294,10 @@ void process_command(struct client *c)
         sstr_free(e);
         return;
     }
-    if (hooks_stale_refusal_ && !obeys && !(cmd->flags & CMD_STALE)) {
+    /* Redis's is_denystale_command: EXEC too, when a command it queued
+     * may not run on stale data (the link went down after the queueing) */
+    if (hooks_stale_refusal_ && !obeys &&
+        (!(cmd->flags & CMD_STALE) || (!strcmp(cmd->fullname, "exec") && (c->mstate.cmd_inv_flags & CMD_STALE)))) {
         sstr e = sstr_empty(64);
         hooks_stale_refusal_(&e);
         reject(c, e, sstr_len(e));

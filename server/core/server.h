@@ -73,6 +73,7 @@ struct multi_state {
     struct multi_cmd *cmds;
     int count, cap;
     uint64_t cmd_flags; /* union of the queued commands' flags */
+    uint64_t cmd_inv_flags; /* union of their inverted flags: some queued command lacks the flag */
 };
 
 /* What a blocked client waits for; filled by the blocking module. */

@@ -343,14 +343,21 @@ static void behaviour(const char *rs)
     /* replica-serve-stale-data no: with the link down, data commands are refused */
     ok(expect(rc, "OK", "CONFIG SET replica-serve-stale-data no") && expect(rc, "v", "GET k"),
        "replica-serve-stale-data no: served while the link is up");
-    redisFree(rrc);
-    rrc = NULL;
-    proc_stop(&rr);
+    free(cmd(rrc, "CONFIG SET replica-serve-stale-data no"));
+    /* a transaction queued while the link was up, EXEC'd once it is down:
+     * on both replicas (Redis refuses the EXEC, the transaction stays
+     * flagged, the next EXEC aborts) */
+    redisContext *tx = proc_conn(&r), *rtx = proc_conn(&rr);
+    free(cmd(tx, "MULTI"));
+    free(cmd(tx, "GET k"));
+    free(cmd(rtx, "MULTI"));
+    free(cmd(rtx, "GET k"));
     redisFree(mc);
     mc = NULL;
     proc_stop(&m);
     long long deadline = harness_now_ms() + 20000;
-    while (strcmp(harness_info_str(rc, "replication", "master_link_status", buf, sizeof(buf)), "down") &&
+    while ((strcmp(harness_info_str(rc, "replication", "master_link_status", buf, sizeof(buf)), "down") ||
+            strcmp(harness_info_str(rrc, "replication", "master_link_status", buf, sizeof(buf)), "down")) &&
            harness_now_ms() < deadline)
         harness_sleep_ms(20);
     harness_sleep_ms(300); /* the cron's refresh */
@@ -358,6 +365,19 @@ static void behaviour(const char *rs)
     is_str(v, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
            "the master gone: GET gets -MASTERDOWN");
     free(v);
+    char *e1 = cmd(tx, "EXEC"), *re1 = cmd(rtx, "EXEC");
+    is_str(e1, re1, "EXEC of a transaction queued before the link went down: as redis-server (%s)", re1);
+    char *e2 = cmd(tx, "EXEC"), *re2 = cmd(rtx, "EXEC");
+    is_str(e2, re2, "... and the EXEC after it: as redis-server (%s)", re2);
+    free(e1);
+    free(re1);
+    free(e2);
+    free(re2);
+    redisFree(tx);
+    redisFree(rtx);
+    redisFree(rrc);
+    rrc = NULL;
+    proc_stop(&rr);
     ok(harness_info_field(rc, "replication", "master_link_down_since_seconds") >= 0,
        "INFO is still served (master_link_down_since_seconds)");
     ok(expect(rc, "OK", "CONFIG SET replica-serve-stale-data yes") && (harness_sleep_ms(300), expect(rc, "v", "GET k")),
