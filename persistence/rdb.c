@@ -648,20 +648,27 @@ static void move_key(void *priv, const char *key, size_t len, struct value *v)
 }
 
 /* Parse r into scratch databases; when it all went well, move them into
- * the keyspace (a swap when the target is empty, as at startup). */
-static int load_into_keyspace(rio *r, const char *name, int merge, long long base_offset, sstr *e)
+ * the keyspace (a swap when the target is empty, as at startup).
+ * replace (a replica's async load): the keyspace goes on serving while r
+ * is parsed, so srv.loading stays off and only the scratch dbs are marked
+ * loading; on success every db is replaced by what was loaded, on failure
+ * the keyspace is as it was. */
+static int load_into_keyspace(rio *r, const char *name, int merge, int replace, long long base_offset, sstr *e)
 {
     init_once();
     struct load_ctx x = {mem_calloc(sizeof(struct db *) * (size_t)srv.dbnum), merge};
-    for (int i = 0; i < srv.dbnum; i++)
+    for (int i = 0; i < srv.dbnum; i++) {
         x.scratch[i] = db_create(i);
+        x.scratch[i]->loading = 1;
+    }
     struct rdb_load_opts o = {name, srv.dbnum, srv.list_max_listpack_size, srv.rdbchecksum, mstime(), srv.masterhost != NULL,
                               (srv.maxmemory_policy & MAXMEMORY_FLAG_LFU) != 0};
     struct rdb_sink sink = {sink_add, sink_lookup, sink_aux, NULL, &x};
     struct rdb_load_stats st;
     sstr perr = NULL;
     int was_loading = srv.loading;
-    srv.loading = 1; /* lookups in the scratch dbs must not expire keys */
+    if (!replace)
+        srv.loading = 1; /* nothing else runs meanwhile (clients get -LOADING) */
     rio_set_progress(r, RDB_LOADING_EVENTS_INTERVAL, load_progress, &base_offset);
     int rc = rdb_parse(r, &o, &sink, &st, &perr);
     rio_set_progress(r, 0, NULL, NULL);
@@ -669,7 +676,7 @@ static int load_into_keyspace(rio *r, const char *name, int merge, long long bas
         *e = sstr_catfmt(*e, "%s", perr);
         sstr_free(perr);
     }
-    for (int i = 0; rc == 0 && !merge && i < srv.dbnum; i++) {
+    for (int i = 0; rc == 0 && !merge && !replace && i < srv.dbnum; i++) {
         if (db_size(srv.dbs[i]) && db_size(x.scratch[i])) {
             struct move_ctx m = {x.scratch[i], srv.dbs[i], merge, 0, NULL};
             db_foreach(x.scratch[i], check_dup, &m);
@@ -682,6 +689,12 @@ static int load_into_keyspace(rio *r, const char *name, int merge, long long bas
     }
     if (rc == 0) {
         for (int i = 0; i < srv.dbnum; i++) {
+            if (replace) {
+                x.scratch[i]->loading = 0;
+                db_empty(srv.dbs[i]);
+                db_swap(srv.dbs[i], x.scratch[i]);
+                continue;
+            }
             if (!db_size(x.scratch[i]))
                 continue;
             if (!db_size(srv.dbs[i])) {
@@ -712,7 +725,15 @@ static int load_into_keyspace(rio *r, const char *name, int merge, long long bas
 int rdb_load_rio(struct rio *r, sstr *err)
 {
     sstr local = NULL, *e = err_target(err, &local);
-    int rc = load_into_keyspace(r, "RDB data", 0, 0, e);
+    int rc = load_into_keyspace(r, "RDB data", 0, 0, 0, e);
+    sstr_free(local);
+    return rc;
+}
+
+int rdb_load_rio_replacing(struct rio *r, sstr *err)
+{
+    sstr local = NULL, *e = err_target(err, &local);
+    int rc = load_into_keyspace(r, "RDB data", 0, 1, 0, e);
     sstr_free(local);
     return rc;
 }
@@ -739,7 +760,7 @@ static int load_file(const char *path, int merge, sstr *err)
     }
     rio r;
     rio_init_fd(&r, fd);
-    int rc = load_into_keyspace(&r, path, merge, 0, e);
+    int rc = load_into_keyspace(&r, path, merge, 0, 0, e);
     rio_release(&r);
     close(fd);
     if (!was_loading) {
@@ -845,7 +866,7 @@ void rdb_info_append(sstr *out)
     childinfo_stats(&ci);
     *out = sstr_catfmt(*out,
                        "loading:%d\r\n"
-                       "async_loading:0\r\n"
+                       "async_loading:%d\r\n"
                        "current_cow_peak:%zu\r\n"
                        "current_cow_size:%zu\r\n"
                        "current_cow_size_age:%lld\r\n"
@@ -862,7 +883,7 @@ void rdb_info_append(sstr *out)
                        "rdb_last_cow_size:%zu\r\n"
                        "rdb_last_load_keys_expired:%lld\r\n"
                        "rdb_last_load_keys_loaded:%lld\r\n",
-                       i.loading, ci.current_cow_peak, ci.current_cow_size, ci.current_cow_size_age,
+                       i.loading, srv.async_loading, ci.current_cow_peak, ci.current_cow_size, ci.current_cow_size_age,
                        ci.current_fork_perc, ci.current_save_keys_processed, ci.current_save_keys_total,
                        i.changes_since_last_save, i.bgsave_in_progress, i.last_save_time, i.last_bgsave_ok ? "ok" : "err", i.last_bgsave_time_sec,
                        i.current_bgsave_time_sec, i.saves, ci.rdb_last_cow_size, i.last_load_keys_expired,

@@ -53,6 +53,10 @@ int rdb_load(const char *path, sstr *err);
  * Keys already present in the keyspace are an error.  Keys whose TTL has
  * passed are kept when the stream is an AOF base (aux aof-base 1). */
 int rdb_load_rio(struct rio *r, sstr *err);
+/* A replica's async load (repl-diskless-load swapdb): the keyspace keeps
+ * serving while r is parsed; on success each database is replaced by what
+ * was loaded, on failure it is untouched. */
+int rdb_load_rio_replacing(struct rio *r, sstr *err);
 
 /* BGSAVE: fork a child that writes dbfilename.  0, or -1 with *err. */
 int rdb_bgsave(sstr *err);

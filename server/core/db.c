@@ -133,7 +133,7 @@ static int expired_now(long long when)
 int db_key_is_expired(struct db *db, const char *key, size_t len)
 {
     struct partition *p = find_partition(db, key, len);
-    if (!p || srv.loading)
+    if (!p || srv.loading || db->loading)
         return 0;
     return expired_now(expire_of(p, key, len));
 }
@@ -173,7 +173,7 @@ static struct value *lookup(struct db *db, const char *key, size_t len, int for_
     dict_entry *e = dict_find(p->keys, key, len);
     if (!e)
         return NULL;
-    if (dict_size(p->expires) && !srv.loading && expired_now(expire_of(p, key, len))) {
+    if (dict_size(p->expires) && !srv.loading && !db->loading && expired_now(expire_of(p, key, len))) {
         if (!srv.masterhost || for_write)
             delete_expired(db, key, len);
         return NULL;
@@ -207,7 +207,7 @@ struct value *db_peek(struct db *db, const char *key, size_t len)
     if (!p)
         return NULL;
     dict_entry *e = dict_find(p->keys, key, len);
-    if (!e || (!srv.loading && expired_now(expire_of(p, key, len))))
+    if (!e || (!srv.loading && !db->loading && expired_now(expire_of(p, key, len))))
         return NULL;
     return e->v.ptr;
 }
@@ -357,7 +357,7 @@ int db_random_key(struct db *db, sstr *out)
         }
         assert(p);
         dict_entry *e = dict_random(p->keys);
-        if (is_expired_at(expire_of(p, e->key, e->keylen), server_mstime()) && !srv.loading) {
+        if (is_expired_at(expire_of(p, e->key, e->keylen), server_mstime()) && !srv.loading && !db->loading) {
             if (tries < 99) {
                 sstr k = sstr_new(e->key, e->keylen);
                 delete_expired(db, k, sstr_len(k));

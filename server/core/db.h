@@ -33,6 +33,8 @@ struct db {
     dict *blocking_keys;      /* key -> clients blocked on it (blocking) */
     unsigned expire_cursor;   /* active expiry: next slot to visit */
     uint64_t expire_scan_cursor;
+    int loading;              /* a load fills it: lookups neither hide nor expire keys
+                               * (as srv.loading does for every db) */
 };
 
 struct db *db_create(int id);

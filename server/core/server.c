@@ -304,7 +304,7 @@ void process_command(struct client *c)
         sstr_free(e);
         return;
     }
-    if (srv.loading && !(cmd->flags & CMD_LOADING)) {
+    if ((srv.loading && !(cmd->flags & CMD_LOADING)) || (srv.async_loading && (cmd->flags & CMD_NO_ASYNC_LOADING))) {
         static const char loading[] = ERR_LOADING;
         reject(c, loading, sizeof(loading) - 1);
         return;

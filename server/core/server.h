@@ -172,6 +172,7 @@ struct server {
     int shutdown_flags;
     long long cronloops;
     int loading;
+    int async_loading; /* a replica loads its master's payload while serving the old data */
 
     /* networking */
     int listen_fds[CONFIG_MAX_BIND];

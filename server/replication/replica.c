@@ -675,7 +675,24 @@ static int load_received(void)
     event_free(ml.ev); /* the loader serves clients meanwhile; not this socket */
     ml.ev = NULL;
     ml.sync_stream_db = 0;
-    if (ml.to_memory) {
+    /* Redis 7.0's async loading: with swapdb, a newer copy of the same
+     * history (the master's id is ours) is loaded while the current data
+     * goes on serving reads; it replaces it whole once loaded */
+    if (ml.to_memory && srv.repl_diskless_load == 2 && !memcmp(ml.full_replid, repl_replid(), REPL_ID_LEN)) {
+        server_log(LL_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory while serving the current data");
+        rio r;
+        rio_init_mem(&r, ml.mem, sstr_len(ml.mem));
+        srv.async_loading = 1;
+        rc = rdb_load_rio_replacing(&r, &err);
+        srv.async_loading = 0;
+        rio_release(&r);
+        for (int i = 0; rc == 0 && i < srv.dbnum; i++)
+            watch_touch_db(srv.dbs[i], NULL);
+        if (rc != 0)
+            server_log(LL_WARNING, "Failed trying to load the MASTER synchronization DB from socket, keeping the "
+                                   "current data: %s",
+                       err);
+    } else if (ml.to_memory) {
         struct db **old = NULL;
         if (srv.repl_diskless_load == 2) {
             /* swapdb: the old data waits aside until the new one loaded */
@@ -797,8 +814,8 @@ void repl_replica_note_isr(int in)
         server_log(LL_NOTICE, "The master counts this replica in its in-sync replicas: slave_priority %lld",
                    srv.replica_priority);
     else
-        server_log(LL_WARNING, "The master reports this replica out of its in-sync replicas: slave_priority 0 "
-                               "until it is back");
+        server_log(LL_NOTICE, "The master reports this replica out of its in-sync replicas: slave_priority 0 "
+                              "until it is back");
     ml.in_isr = in;
 }
 

@@ -20,9 +20,13 @@
  *  - a chained replica's own full sync: the stream it relays continues in
  *    the db its RDB names (repl-stream-db), not in db 0;
  *  - the replica's load of the payload serves clients (-LOADING, INFO
- *    loading:1) and keeps the link alive past the master's repl-timeout.
+ *    loading:1) and keeps the link alive past the master's repl-timeout;
+ *  - repl-diskless-load swapdb, a full sync of the same history: async
+ *    loading (reads served from the old data, async_loading:1), then the
+ *    new copy replaces it whole.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +417,64 @@ static void replica_loading(void)
     proc_stop(&m);
 }
 
+/* repl-diskless-load swapdb and a full sync of the same history (a replica
+ * whose master's backlog no longer covers it): Redis 7.0's async loading,
+ * the old data serving reads until the new copy replaces it. */
+static void async_loading(void)
+{
+    struct proc m, r;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "async") != 0) {
+        ok(0, "async: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "CONFIG SET rdbcompression no");
+    cmd(mc, "CONFIG SET repl-backlog-size 16384");
+    cmd(mc, "DEBUG POPULATE 20000 key 500");
+    cmd(mc, "SET marker old");
+    char dir[400], mport[16], rlog[460];
+    proc_make_dir(dir, sizeof(dir), "async-replica");
+    snprintf(rlog, sizeof(rlog), "%s/sluice.log", dir);
+    snprintf(mport, sizeof(mport), "%d", m.port);
+    const char *args[] = {"--replicaof", "127.0.0.1", mport, "--repl-diskless-load", "swapdb", NULL};
+    if (proc_start(&r, harness_server_path(), dir, args, 20000) != 0) {
+        ok(0, "async: replica starts");
+        proc_stop(&m);
+        return;
+    }
+    redisContext *rc = proc_conn(&r);
+    ok(caught_up(mc, rc, 30000) && expect(rc, "old", "GET marker"), "async: the swapdb replica synced");
+    cmd(rc, "CONFIG SET key-load-delay 250"); /* the next load takes ~5 s */
+    /* the replica falls behind the backlog: its next sync is a full one, of the same history */
+    kill(r.pid, SIGSTOP);
+    cmd(mc, "CLIENT KILL TYPE replica");
+    for (int i = 0; i < 400; i++)
+        cmd(mc, "SET filler:%d %0100d", i, i);
+    cmd(mc, "SET marker new");
+    kill(r.pid, SIGCONT);
+    int seen = 0;
+    long long deadline = harness_now_ms() + 20000;
+    while (!seen && harness_now_ms() < deadline) {
+        seen = harness_info_field(rc, "persistence", "async_loading") == 1;
+        if (!seen)
+            harness_sleep_ms(20);
+    }
+    ok(seen, "async: INFO persistence async_loading:1 during the load");
+    ok(expect(rc, "old", "GET marker"), "async: reads are served from the current data meanwhile, not -LOADING");
+    ok(harness_info_field(rc, "persistence", "loading") == 0, "async: loading:0 meanwhile");
+    ok(expect(rc, "LOADING Sluice is loading the dataset in memory", "BGSAVE"),
+       "async: a command flagged no-async-loading gets -LOADING");
+    ok(caught_up(mc, rc, 60000), "async: the replica is online after the load");
+    ok(expect(rc, "new", "GET marker") && expect(rc, "20401", "DBSIZE") && digests_equal(mc, rc),
+       "async: the new copy replaced the old one whole (digests equal)");
+    ok(harness_file_contains(rlog, "while serving the current data"), "async: the replica logs the async load");
+    redisFree(rc);
+    redisFree(mc);
+    proc_stop(&r);
+    proc_stop(&m);
+}
+
 int main(void)
 {
     proc_init("replfullsync");
@@ -426,5 +488,6 @@ int main(void)
     disk_backed(rs);
     chained();
     replica_loading();
+    async_loading();
     return tap_done();
 }
