@@ -166,7 +166,7 @@ static void diskless_shared(const char *rs)
     cmd(mc, "DEBUG POPULATE 2000 key 20");
     cmd(mc, "RPUSH q a b c");
     cmd(mc, "XADD s 1-1 f v");
-    cmd(mc, "CONFIG SET repl-diskless-sync-delay 2");
+    cmd(mc, "CONFIG SET repl-diskless-sync-delay 3"); /* both replicas arrive within it, even on a slow machine */
     if (start_replica(&a, rs, "shared-redis", m.port) != 0 ||
         start_replica(&b, harness_server_path(), "shared-sluice", m.port) != 0) {
         ok(0, "shared: replicas start");
