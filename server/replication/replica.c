@@ -98,6 +98,7 @@ static struct {
     int loading_payload;        /* loading it now (clients get -LOADING meanwhile) */
     long long last_keepalive;   /* unixtime of the last newline sent to the master while loading */
     long long fack_sent;        /* the FACK offset of our last ACK */
+    long long last_periodic_ack; /* unixtime of the cron's last ACK */
     int in_isr;                 /* what our Sluice master last said: 1, 0; -1 never said */
     int skip_applied;           /* the command just applied was out of the stream (REPLCONF ISR) */
 } ml = {.fd = -1, .tmpfd = -1, .in_isr = -1};
@@ -911,8 +912,10 @@ static void replica_cron(void)
         server_log(LL_NOTICE, "Connecting to MASTER %s:%d", srv.masterhost, srv.masterport);
         connect_to_master();
     }
-    if (ml.master)
+    if (ml.master && now != ml.last_periodic_ack) { /* once a second, as Redis's replicationCron */
+        ml.last_periodic_ack = now;
         repl_replica_send_ack();
+    }
 }
 
 /* ---- REPLICAOF ---- */

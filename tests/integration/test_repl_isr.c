@@ -309,7 +309,8 @@ static void test_replicas_told(void)
     snprintf(alog, sizeof(alog), "%s/sluice.log", adir);
     snprintf(blog, sizeof(blog), "%s/sluice.log", bdir);
     struct proc m, a, b;
-    const char *margs[] = {"--replica-lag-max-ms", "500", NULL};
+    /* above the replicas' once-a-second ACK, so the running one never lags out */
+    const char *margs[] = {"--replica-lag-max-ms", "2500", NULL};
     if (proc_start_sluice(&m, mdir, margs) != 0) {
         ok(0, "told: master starts");
         return;
