@@ -132,12 +132,13 @@ int main(void)
     size_t cap = 0;
     int set_no = -1, client_fd = -1, in_set = 0, checked = 0, bad = 0;
     long long best_ack = -1;
-    char mainpid[32];
-    snprintf(mainpid, sizeof(mainpid), "%d ", (int)server_pid);
     while (getline(&line, &cap, fp) > 0) {
-        if (strncmp(line, mainpid, strlen(mainpid)))
+        /* "<pid> <call>": strace pads the pid to a width, so skip spaces */
+        char *call;
+        if (strtol(line, &call, 10) != (long)server_pid)
             continue;
-        const char *call = line + strlen(mainpid);
+        while (*call == ' ')
+            call++;
         if (!strncmp(call, "read(", 5)) {
             if (strstr(call, "SET\\r\\n$8\\r\\ntrace:") && !strstr(call, "warmup")) {
                 set_no++;
