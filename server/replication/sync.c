@@ -390,4 +390,23 @@ void repl_sync_forget(struct replica *r)
     rdb_kill_child();
 }
 
-void repl_sync_cron(void) { maybe_start(); }
+/* Once a second, a newline to each replica still waiting for its payload
+ * (no child yet, or a disk child writing the file), so that its
+ * repl-timeout does not run out while it waits: Redis's replicationCron
+ * does the same.  Never into a payload being sent. */
+static void keep_waiting_replicas_alive(void)
+{
+    static long long last;
+    if (srv.unixtime == last)
+        return;
+    last = srv.unixtime;
+    for (struct replica *r = repl_master_replica_list(); r; r = r->next)
+        if (r->sync_state == REPL_SYNC_WAIT_START || r->sync_state == REPL_SYNC_WAIT_END)
+            reply_raw(r->c, "\n", 1);
+}
+
+void repl_sync_cron(void)
+{
+    maybe_start();
+    keep_waiting_replicas_alive();
+}

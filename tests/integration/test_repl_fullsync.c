@@ -4,6 +4,8 @@
  *    replica and a Sluice replica that arrive together wait (INFO
  *    state=wait_bgsave) and are served by one child (one "Starting BGSAVE
  *    for SYNC" in the log, sync_full 2); both digests equal the master's;
+ *  - repl-diskless-sync-max-replicas 2 starts the child once two wait,
+ *    with an hour of delay left;
  *  - the master keeps serving while the child runs (rdb-key-save-delay
  *    slows it): INFO shows rdb_bgsave_in_progress:1 and state=send_bulk,
  *    writes are answered meanwhile, and they reach the replica after its
@@ -187,6 +189,56 @@ static void diskless_shared(const char *rs)
     proc_stop(&a);
     proc_stop(&b);
     redisFree(mc);
+    proc_stop(&m);
+}
+
+/* repl-diskless-sync-max-replicas: the child starts as soon as that many
+ * replicas wait, without waiting out repl-diskless-sync-delay. */
+static void max_replicas(void)
+{
+    struct proc m, a, b;
+    char log[460];
+    if (start_master(&m, log, sizeof(log), "maxrep") != 0) {
+        ok(0, "max-replicas: master starts");
+        return;
+    }
+    redisContext *mc = proc_conn(&m);
+    cmd(mc, "SET k v");
+    cmd(mc, "CONFIG SET repl-diskless-sync-delay 3600");
+    cmd(mc, "CONFIG SET repl-diskless-sync-max-replicas 2");
+    if (start_replica(&a, harness_server_path(), "maxrep-a", m.port) != 0) {
+        ok(0, "max-replicas: first replica starts");
+        proc_stop(&m);
+        return;
+    }
+    ok(wait_slave_state(mc, "wait_bgsave", 10000), "max-replicas: one replica waits out the delay alone");
+    /* longer than its repl-timeout: the master's newline a second keeps it waiting */
+    redisContext *ac0 = proc_conn(&a);
+    cmd(ac0, "CONFIG SET repl-timeout 2");
+    redisFree(ac0);
+    harness_sleep_ms(3500);
+    ok(count_in_file(log, "Starting BGSAVE for SYNC") == 0, "max-replicas: ... and no child starts for it");
+    char alog[460], adir[400];
+    proc_make_dir(adir, sizeof(adir), "maxrep-a"); /* (its directory: start_replica made it) */
+    snprintf(alog, sizeof(alog), "%s/sluice.log", adir);
+    ok(count_in_file(alog, "Timeout connecting to the MASTER") == 0 && count_in_file(alog, "Connecting to MASTER") == 1,
+       "max-replicas: the waiting replica outlived its repl-timeout (kept alive, no reconnect)");
+    if (start_replica(&b, harness_server_path(), "maxrep-b", m.port) != 0) {
+        ok(0, "max-replicas: second replica starts");
+        proc_stop(&a);
+        proc_stop(&m);
+        return;
+    }
+    redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
+    ok(caught_up(mc, ac, 20000) && caught_up(mc, bc, 20000),
+       "max-replicas: with the second one waiting, the child starts at once (both online, an hour of delay left)");
+    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
+       "max-replicas: one child for both");
+    redisFree(ac);
+    redisFree(bc);
+    redisFree(mc);
+    proc_stop(&a);
+    proc_stop(&b);
     proc_stop(&m);
 }
 
@@ -484,6 +536,7 @@ int main(void)
         return tap_done();
     }
     diskless_shared(rs);
+    max_replicas();
     slow_transfer();
     disk_backed(rs);
     chained();
