@@ -467,6 +467,69 @@ char *harness_cmd(redisContext *c, const char *fmt, ...)
     return to_string(r, c);
 }
 
+void harness_run(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r)
+        freeReplyObject(r);
+}
+
+int harness_expect(redisContext *c, const char *want, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    char *got = to_string(r, c);
+    int eq = !strcmp(got, want);
+    if (!eq)
+        printf("# got \"%s\", want \"%s\"\n", got, want); /* a TAP diagnostic */
+    free(got);
+    return eq;
+}
+
+int harness_link_up(redisContext *replica)
+{
+    char st[32];
+    return !strcmp(harness_info_str(replica, "replication", "master_link_status", st, sizeof(st)), "up");
+}
+
+int harness_caught_up(redisContext *master, redisContext *replica, int ms)
+{
+    long long deadline = harness_now_ms() + ms;
+    do {
+        long long mo = harness_info_field(master, "replication", "master_repl_offset");
+        if (harness_link_up(replica) && mo > 0 && harness_info_field(replica, "replication", "slave_repl_offset") >= mo)
+            return 1;
+        harness_sleep_ms(20);
+    } while (harness_now_ms() < deadline);
+    return 0;
+}
+
+int harness_digests_equal(redisContext *a, redisContext *b)
+{
+    char *da = harness_cmd(a, "DEBUG DIGEST"), *db = harness_cmd(b, "DEBUG DIGEST");
+    int eq = !strcmp(da, db) && strlen(da) == 40 && strcmp(da, "0000000000000000000000000000000000000000");
+    if (!eq)
+        printf("# digests: %s vs %s\n", da, db);
+    free(da);
+    free(db);
+    return eq;
+}
+
+int harness_file_count(const char *path, const char *needle)
+{
+    char *s = harness_read_file(path);
+    int n = 0;
+    for (char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(s);
+    return n;
+}
+
 char *harness_cmdargv(redisContext *c, int argc, const char **argv, const size_t *lens)
 {
     redisReply *r = redisCommandArgv(c, argc, argv, lens);

@@ -53,6 +53,11 @@ ssize_t harness_raw_exchange(int fd, const char *send, size_t sendlen, char *buf
  * status/bulk -> text, integer -> decimal, nil -> "(nil)", error -> "ERR..."
  * (the error text), array -> elements joined by "," (nested with []). */
 char *harness_cmd(redisContext *c, const char *fmt, ...);
+/* Run a command, discard its reply. */
+void harness_run(redisContext *c, const char *fmt, ...);
+/* 1 if the reply, as harness_cmd gives it, is want; else a TAP diagnostic
+ * (got/want) and 0. */
+int harness_expect(redisContext *c, const char *want, const char *fmt, ...);
 char *harness_cmdargv(redisContext *c, int argc, const char **argv, const size_t *lens);
 
 long long harness_now_ms(void);
@@ -64,6 +69,18 @@ long long harness_info_field(redisContext *c, const char *section, const char *f
 char *harness_info_str(redisContext *c, const char *section, const char *field, char *buf, size_t len);
 /* Poll INFO until the field equals want (every 20 ms, up to ms): 1 if it did. */
 int harness_wait_info_field(redisContext *c, const char *section, const char *field, long long want, int ms);
+
+/* Replication.  harness_link_up: the replica's master_link_status is up.
+ * harness_caught_up: polls until the replica's link is up and its
+ * slave_repl_offset reaches the master's master_repl_offset at least (a
+ * PING or GETACK may follow), up to ms; 1 if it did.
+ * harness_digests_equal: DEBUG DIGEST of both, equal and not the empty
+ * dataset's (a TAP diagnostic with both when not). */
+int harness_link_up(redisContext *replica);
+int harness_caught_up(redisContext *master, redisContext *replica, int ms);
+int harness_digests_equal(redisContext *a, redisContext *b);
+/* How many times needle occurs in the file (0 when unreadable). */
+int harness_file_count(const char *path, const char *needle);
 /* A whole file, NUL-terminated (malloc'ed; "" when it can't be read). */
 char *harness_read_file(const char *path);
 int harness_file_contains(const char *path, const char *needle);

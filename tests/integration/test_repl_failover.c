@@ -33,35 +33,7 @@
 #define WRITERS 4
 #define PIPELINE 8
 
-static void cmd(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r)
-        freeReplyObject(r);
-}
 
-static int check(redisContext *c, const char *want, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    const char *got = !r ? "(io error)" : r->str ? r->str : r->type == REDIS_REPLY_NIL ? "(nil)" : "(other)";
-    char num[32];
-    if (r && r->type == REDIS_REPLY_INTEGER) {
-        snprintf(num, sizeof(num), "%lld", r->integer);
-        got = num;
-    }
-    int eq = !strcmp(got, want);
-    if (!eq)
-        tap_diag("got '%s', want '%s'", got, want);
-    if (r)
-        freeReplyObject(r);
-    return eq;
-}
 
 /* ---- the proxy ---- */
 
@@ -286,7 +258,7 @@ static long killed_machine_round(int round, const char *acks, long *acked_out)
     long long deadline = harness_now_ms() + 20000;
     while ((!link_down(ac) || !link_down(bc)) && harness_now_ms() < deadline)
         harness_sleep_ms(20);
-    check(bc, "OK", "REPLICAOF NO ONE");
+    harness_expect(bc, "OK", "REPLICAOF NO ONE");
     struct valset on_b = {0};
     load_values(bc, &on_b);
     long acked = 0, missing = 0;
@@ -364,21 +336,21 @@ static void partition(void)
     }
     redisContext *mc = proc_conn(&m), *ac = proc_conn(&a), *bc = proc_conn(&b);
     ok(harness_wait_info_field(mc, "isr", "isr_size", 3, 20000), "partition: both replicas in the ISR");
-    cmd(mc, "CLIENT ACKS all");
+    harness_run(mc, "CLIENT ACKS all");
     kill(px.pid, SIGUSR1);
-    ok(check(mc, "OK", "SET during-partition 1"),
+    ok(harness_expect(mc, "OK", "SET during-partition 1"),
        "partition: an acks all write is acknowledged once the cut-off replica left the ISR");
     ok(harness_info_field(mc, "isr", "isr_size") == 2, "partition: the ISR is the master and the direct replica");
-    ok(check(ac, "1", "GET during-partition") && check(bc, "(nil)", "GET during-partition"),
+    ok(harness_expect(ac, "1", "GET during-partition") && harness_expect(bc, "(nil)", "GET during-partition"),
        "partition: the write is on the direct replica, not behind the partition");
-    cmd(mc, "CONFIG SET min-insync-replicas 3");
-    ok(check(mc, "NOREPLICAS Not enough good replicas to write.", "SET refused 1"),
+    harness_run(mc, "CONFIG SET min-insync-replicas 3");
+    ok(harness_expect(mc, "NOREPLICAS Not enough good replicas to write.", "SET refused 1"),
        "partition: with min-insync-replicas 3, acks all writes are refused");
-    ok(check(ac, "(nil)", "GET refused") && check(mc, "(nil)", "GET refused"), "partition: ... and not applied");
+    ok(harness_expect(ac, "(nil)", "GET refused") && harness_expect(mc, "(nil)", "GET refused"), "partition: ... and not applied");
     kill(px.pid, SIGUSR2);
     ok(harness_wait_info_field(mc, "isr", "isr_size", 3, 20000), "partition: healed, the replica rejoins the ISR");
-    ok(check(bc, "1", "GET during-partition"), "partition: ... and has caught up");
-    ok(check(mc, "OK", "SET after-heal 1"), "partition: writes pass again with min-insync-replicas 3");
+    ok(harness_expect(bc, "1", "GET during-partition"), "partition: ... and has caught up");
+    ok(harness_expect(mc, "OK", "SET after-heal 1"), "partition: writes pass again with min-insync-replicas 3");
     redisFree(mc);
     redisFree(ac);
     redisFree(bc);

@@ -39,82 +39,17 @@
 #include "proc.h"
 #include "tap.h"
 
-static void cmd(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r)
-        freeReplyObject(r);
-}
 
-static int expect(redisContext *c, const char *want, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    char got[256] = "(null)";
-    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR))
-        snprintf(got, sizeof(got), "%s", r->str);
-    else if (r && r->type == REDIS_REPLY_INTEGER)
-        snprintf(got, sizeof(got), "%lld", r->integer);
-    if (r)
-        freeReplyObject(r);
-    if (strcmp(got, want)) {
-        tap_diag("got \"%s\", want \"%s\"", got, want);
-        return 0;
-    }
-    return 1;
-}
 
-static int link_up(redisContext *rep)
-{
-    char st[32];
-    return !strcmp(harness_info_str(rep, "replication", "master_link_status", st, sizeof(st)), "up");
-}
 
-/* the replica has the master's whole stream (a PING may follow: at least) */
-static int caught_up(redisContext *m, redisContext *rep, int ms)
-{
-    long long deadline = harness_now_ms() + ms;
-    do {
-        long long mo = harness_info_field(m, "replication", "master_repl_offset");
-        if (link_up(rep) && mo > 0 && harness_info_field(rep, "replication", "slave_repl_offset") >= mo)
-            return 1;
-        harness_sleep_ms(20);
-    } while (harness_now_ms() < deadline);
-    return 0;
-}
 
-static int digests_equal(redisContext *a, redisContext *b)
-{
-    char *da = harness_cmd(a, "DEBUG DIGEST"), *db = harness_cmd(b, "DEBUG DIGEST");
-    int eq = !strcmp(da, db) && strlen(da) == 40 && strcmp(da, "0000000000000000000000000000000000000000");
-    if (!eq)
-        tap_diag("digests: %s vs %s", da, db);
-    free(da);
-    free(db);
-    return eq;
-}
 
-/* How many times needle occurs in the file. */
-static int count_in_file(const char *path, const char *needle)
-{
-    char *s = harness_read_file(path);
-    int n = 0;
-    for (char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    free(s);
-    return n;
-}
 
 static int wait_count_in_file(const char *path, const char *needle, int want, int ms)
 {
     long long deadline = harness_now_ms() + ms;
     do {
-        if (count_in_file(path, needle) >= want)
+        if (harness_file_count(path, needle) >= want)
             return 1;
         harness_sleep_ms(20);
     } while (harness_now_ms() < deadline);
@@ -165,10 +100,10 @@ static void diskless_shared(const char *rs)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "DEBUG POPULATE 2000 key 20");
-    cmd(mc, "RPUSH q a b c");
-    cmd(mc, "XADD s 1-1 f v");
-    cmd(mc, "CONFIG SET repl-diskless-sync-delay 3"); /* both replicas arrive within it, even on a slow machine */
+    harness_run(mc, "DEBUG POPULATE 2000 key 20");
+    harness_run(mc, "RPUSH q a b c");
+    harness_run(mc, "XADD s 1-1 f v");
+    harness_run(mc, "CONFIG SET repl-diskless-sync-delay 3"); /* both replicas arrive within it, even on a slow machine */
     if (start_replica(&a, rs, "shared-redis", m.port) != 0 ||
         start_replica(&b, harness_server_path(), "shared-sluice", m.port) != 0) {
         ok(0, "shared: replicas start");
@@ -178,12 +113,12 @@ static void diskless_shared(const char *rs)
     ok(harness_wait_info_field(mc, "replication", "connected_slaves", 2, 10000) && wait_slave_state(mc, "wait_bgsave", 1),
        "shared: both replicas wait for the child (connected_slaves:2, state=wait_bgsave)");
     redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
-    ok(caught_up(mc, ac, 20000) && caught_up(mc, bc, 20000), "shared: both replicas are online and caught up");
-    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
+    ok(harness_caught_up(mc, ac, 20000) && harness_caught_up(mc, bc, 20000), "shared: both replicas are online and caught up");
+    ok(harness_file_count(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
        "shared: one diskless child served both");
     ok(harness_info_field(mc, "stats", "sync_full") == 2, "shared: sync_full 2");
-    ok(digests_equal(mc, ac) && digests_equal(mc, bc), "shared: redis-server's and Sluice's digests equal the master's");
-    ok(expect(ac, "3", "LLEN q") && expect(bc, "1", "XLEN s"), "shared: the list and the stream are on the replicas");
+    ok(harness_digests_equal(mc, ac) && harness_digests_equal(mc, bc), "shared: redis-server's and Sluice's digests equal the master's");
+    ok(harness_expect(ac, "3", "LLEN q") && harness_expect(bc, "1", "XLEN s"), "shared: the list and the stream are on the replicas");
     redisFree(ac);
     redisFree(bc);
     proc_stop(&a);
@@ -203,9 +138,9 @@ static void max_replicas(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "SET k v");
-    cmd(mc, "CONFIG SET repl-diskless-sync-delay 3600");
-    cmd(mc, "CONFIG SET repl-diskless-sync-max-replicas 2");
+    harness_run(mc, "SET k v");
+    harness_run(mc, "CONFIG SET repl-diskless-sync-delay 3600");
+    harness_run(mc, "CONFIG SET repl-diskless-sync-max-replicas 2");
     if (start_replica(&a, harness_server_path(), "maxrep-a", m.port) != 0) {
         ok(0, "max-replicas: first replica starts");
         proc_stop(&m);
@@ -214,14 +149,14 @@ static void max_replicas(void)
     ok(wait_slave_state(mc, "wait_bgsave", 10000), "max-replicas: one replica waits out the delay alone");
     /* longer than its repl-timeout: the master's newline a second keeps it waiting */
     redisContext *ac0 = proc_conn(&a);
-    cmd(ac0, "CONFIG SET repl-timeout 2");
+    harness_run(ac0, "CONFIG SET repl-timeout 2");
     redisFree(ac0);
     harness_sleep_ms(3500);
-    ok(count_in_file(log, "Starting BGSAVE for SYNC") == 0, "max-replicas: ... and no child starts for it");
+    ok(harness_file_count(log, "Starting BGSAVE for SYNC") == 0, "max-replicas: ... and no child starts for it");
     char alog[460], adir[400];
     proc_make_dir(adir, sizeof(adir), "maxrep-a"); /* (its directory: start_replica made it) */
     snprintf(alog, sizeof(alog), "%s/sluice.log", adir);
-    ok(count_in_file(alog, "Timeout connecting to the MASTER") == 0 && count_in_file(alog, "Connecting to MASTER") == 1,
+    ok(harness_file_count(alog, "Timeout connecting to the MASTER") == 0 && harness_file_count(alog, "Connecting to MASTER") == 1,
        "max-replicas: the waiting replica outlived its repl-timeout (kept alive, no reconnect)");
     if (start_replica(&b, harness_server_path(), "maxrep-b", m.port) != 0) {
         ok(0, "max-replicas: second replica starts");
@@ -230,9 +165,9 @@ static void max_replicas(void)
         return;
     }
     redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
-    ok(caught_up(mc, ac, 20000) && caught_up(mc, bc, 20000),
+    ok(harness_caught_up(mc, ac, 20000) && harness_caught_up(mc, bc, 20000),
        "max-replicas: with the second one waiting, the child starts at once (both online, an hour of delay left)");
-    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
+    ok(harness_file_count(log, "Starting BGSAVE for SYNC with target: replicas sockets") == 1,
        "max-replicas: one child for both");
     redisFree(ac);
     redisFree(bc);
@@ -252,8 +187,8 @@ static void slow_transfer(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "DEBUG POPULATE 1000 key 20");
-    cmd(mc, "CONFIG SET rdb-key-save-delay 2000"); /* ~2 s for the child */
+    harness_run(mc, "DEBUG POPULATE 1000 key 20");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 2000"); /* ~2 s for the child */
     long long lastsave = harness_info_field(mc, "persistence", "rdb_last_save_time");
     if (start_replica(&r, harness_server_path(), "slow-replica", m.port) != 0) {
         ok(0, "slow: replica starts");
@@ -263,16 +198,16 @@ static void slow_transfer(void)
     ok(wait_slave_state(mc, "send_bulk", 10000), "slow: the replica is in state=send_bulk while the child runs");
     ok(harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1, "slow: rdb_bgsave_in_progress:1");
     for (int i = 0; i < 100; i++)
-        cmd(mc, "INCR during");
-    cmd(mc, "RPUSH during-list x y");
-    cmd(mc, "SELECT 3");
-    cmd(mc, "SET in3 v");
-    cmd(mc, "SELECT 0");
-    ok(expect(mc, "100", "GET during") && harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1,
+        harness_run(mc, "INCR during");
+    harness_run(mc, "RPUSH during-list x y");
+    harness_run(mc, "SELECT 3");
+    harness_run(mc, "SET in3 v");
+    harness_run(mc, "SELECT 0");
+    ok(harness_expect(mc, "100", "GET during") && harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1,
        "slow: writes are answered while the child still runs");
     redisContext *rc = proc_conn(&r);
-    ok(caught_up(mc, rc, 30000), "slow: the replica comes online after the transfer");
-    ok(expect(rc, "100", "GET during") && digests_equal(mc, rc),
+    ok(harness_caught_up(mc, rc, 30000), "slow: the replica comes online after the transfer");
+    ok(harness_expect(rc, "100", "GET during") && harness_digests_equal(mc, rc),
        "slow: the writes made during the transfer followed the snapshot (digests equal)");
     ok(harness_info_field(mc, "persistence", "rdb_last_save_time") == lastsave,
        "slow: a transfer to replicas is no save (LASTSAVE unchanged)");
@@ -280,30 +215,30 @@ static void slow_transfer(void)
     proc_stop(&r);
 
     /* a replica that dies mid-transfer takes the child with it */
-    cmd(mc, "CONFIG SET rdb-key-save-delay 20000"); /* ~20 s: it must be killed */
-    int transfers = count_in_file(log, "Starting BGSAVE for SYNC");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 20000"); /* ~20 s: it must be killed */
+    int transfers = harness_file_count(log, "Starting BGSAVE for SYNC");
     if (start_replica(&r, harness_server_path(), "slow-victim", m.port) != 0) {
         ok(0, "slow: second replica starts");
         proc_stop(&m);
         return;
     }
-    ok(wait_slave_state(mc, "send_bulk", 10000) && count_in_file(log, "Starting BGSAVE for SYNC") == transfers + 1,
+    ok(wait_slave_state(mc, "send_bulk", 10000) && harness_file_count(log, "Starting BGSAVE for SYNC") == transfers + 1,
        "slow: a new transfer runs for the next replica");
     proc_kill9(&r);
     ok(wait_count_in_file(log, "last replica dropped, killing fork child", 1, 10000),
        "slow: the replica's death kills the child (Redis's log line)");
     ok(harness_wait_info_field(mc, "persistence", "rdb_bgsave_in_progress", 0, 10000),
        "slow: no child left (rdb_bgsave_in_progress:0)");
-    ok(expect(mc, "OK", "SET after-kill v") && expect(mc, "PONG", "PING"),
+    ok(harness_expect(mc, "OK", "SET after-kill v") && harness_expect(mc, "PONG", "PING"),
        "slow: the master goes on");
-    cmd(mc, "CONFIG SET rdb-key-save-delay 0");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 0");
     if (start_replica(&r2, harness_server_path(), "slow-next", m.port) != 0) {
         ok(0, "slow: third replica starts");
         proc_stop(&m);
         return;
     }
     rc = proc_conn(&r2);
-    ok(caught_up(mc, rc, 20000) && digests_equal(mc, rc), "slow: the next replica syncs in full");
+    ok(harness_caught_up(mc, rc, 20000) && harness_digests_equal(mc, rc), "slow: the next replica syncs in full");
     redisFree(rc);
     proc_stop(&r2);
     redisFree(mc);
@@ -319,9 +254,9 @@ static void disk_backed(const char *rs)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "DEBUG POPULATE 1000 key 20");
-    cmd(mc, "CONFIG SET repl-diskless-sync no");
-    cmd(mc, "CONFIG SET rdb-key-save-delay 2000");
+    harness_run(mc, "DEBUG POPULATE 1000 key 20");
+    harness_run(mc, "CONFIG SET repl-diskless-sync no");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 2000");
     if (start_replica(&a, harness_server_path(), "disk-first", m.port) != 0) {
         ok(0, "disk: first replica starts");
         proc_stop(&m);
@@ -330,7 +265,7 @@ static void disk_backed(const char *rs)
     ok(wait_slave_state(mc, "wait_bgsave", 10000) &&
            harness_info_field(mc, "persistence", "rdb_bgsave_in_progress") == 1,
        "disk: the first replica waits for the child writing dbfilename (state=wait_bgsave)");
-    cmd(mc, "RPUSH between a b");
+    harness_run(mc, "RPUSH between a b");
     if (start_replica(&b, rs, "disk-redis", m.port) != 0) {
         ok(0, "disk: redis-server replica starts");
         proc_stop(&a);
@@ -339,11 +274,11 @@ static void disk_backed(const char *rs)
     }
     ok(wait_count_in_file(log, "Waiting for end of BGSAVE for SYNC", 1, 10000),
        "disk: the second replica joins the running child");
-    cmd(mc, "INCR joined");
+    harness_run(mc, "INCR joined");
     redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
-    ok(caught_up(mc, ac, 30000) && caught_up(mc, bc, 30000), "disk: both replicas online and caught up");
-    ok(count_in_file(log, "Starting BGSAVE for SYNC with target: disk") == 1, "disk: one child for both");
-    ok(digests_equal(mc, ac) && digests_equal(mc, bc), "disk: both digests equal the master's");
+    ok(harness_caught_up(mc, ac, 30000) && harness_caught_up(mc, bc, 30000), "disk: both replicas online and caught up");
+    ok(harness_file_count(log, "Starting BGSAVE for SYNC with target: disk") == 1, "disk: one child for both");
+    ok(harness_digests_equal(mc, ac) && harness_digests_equal(mc, bc), "disk: both digests equal the master's");
     char path[500];
     snprintf(path, sizeof(path), "%s/dump.rdb", m.dir);
     ok(access(path, F_OK) == 0, "disk: the snapshot was written as dbfilename");
@@ -353,9 +288,9 @@ static void disk_backed(const char *rs)
     proc_stop(&b);
 
     /* the old SYNC, without capa eof: disk-backed even when diskless is on */
-    cmd(mc, "CONFIG SET repl-diskless-sync yes");
-    cmd(mc, "CONFIG SET rdb-key-save-delay 0");
-    int before = count_in_file(log, "target: disk");
+    harness_run(mc, "CONFIG SET repl-diskless-sync yes");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 0");
+    int before = harness_file_count(log, "target: disk");
     redisContext *raw = proc_conn(&m);
     redisAppendCommand(raw, "SYNC");
     int done = 0;
@@ -382,15 +317,15 @@ static void chained(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "SELECT 5");
+    harness_run(mc, "SELECT 5");
     if (start_replica(&r1, harness_server_path(), "chain-r1", m.port) != 0) {
         ok(0, "chain: first replica starts");
         proc_stop(&m);
         return;
     }
     redisContext *c1 = proc_conn(&r1);
-    cmd(mc, "SET a 1"); /* the stream: SELECT 5, SET a 1 */
-    ok(caught_up(mc, c1, 20000), "chain: the first replica is caught up");
+    harness_run(mc, "SET a 1"); /* the stream: SELECT 5, SET a 1 */
+    ok(harness_caught_up(mc, c1, 20000), "chain: the first replica is caught up");
     if (start_replica(&r2, harness_server_path(), "chain-r2", r1.port) != 0) {
         ok(0, "chain: second replica starts");
         proc_stop(&r1);
@@ -398,13 +333,13 @@ static void chained(void)
         return;
     }
     redisContext *c2 = proc_conn(&r2);
-    ok(caught_up(c1, c2, 20000), "chain: the chained replica synced from the first");
-    cmd(mc, "SET b 2"); /* still db 5: no SELECT in the stream */
-    ok(caught_up(mc, c1, 20000) && caught_up(c1, c2, 20000), "chain: both caught up after the write");
-    ok(expect(c2, "OK", "SELECT 5") && expect(c2, "2", "GET b") && expect(c2, "OK", "SELECT 0") &&
-           expect(c2, "0", "DBSIZE"),
+    ok(harness_caught_up(c1, c2, 20000), "chain: the chained replica synced from the first");
+    harness_run(mc, "SET b 2"); /* still db 5: no SELECT in the stream */
+    ok(harness_caught_up(mc, c1, 20000) && harness_caught_up(c1, c2, 20000), "chain: both caught up after the write");
+    ok(harness_expect(c2, "OK", "SELECT 5") && harness_expect(c2, "2", "GET b") && harness_expect(c2, "OK", "SELECT 0") &&
+           harness_expect(c2, "0", "DBSIZE"),
        "chain: the write after the sync landed in db 5 (the RDB's repl-stream-db), not db 0");
-    ok(digests_equal(mc, c2), "chain: the chained replica's digest equals the master's");
+    ok(harness_digests_equal(mc, c2), "chain: the chained replica's digest equals the master's");
     redisFree(c2);
     redisFree(c1);
     redisFree(mc);
@@ -425,10 +360,10 @@ static void replica_loading(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "CONFIG SET rdbcompression no"); /* ~10 MB: the loader serves clients every 2 MB */
-    cmd(mc, "CONFIG SET repl-timeout 2");
-    cmd(mc, "CONFIG SET repl-ping-replica-period 1");
-    cmd(mc, "DEBUG POPULATE 20000 key 500");
+    harness_run(mc, "CONFIG SET rdbcompression no"); /* ~10 MB: the loader serves clients every 2 MB */
+    harness_run(mc, "CONFIG SET repl-timeout 2");
+    harness_run(mc, "CONFIG SET repl-ping-replica-period 1");
+    harness_run(mc, "DEBUG POPULATE 20000 key 500");
     char dir[400], mport[16];
     proc_make_dir(dir, sizeof(dir), "loading-replica");
     snprintf(mport, sizeof(mport), "%d", m.port);
@@ -455,13 +390,13 @@ static void replica_loading(void)
             harness_sleep_ms(20);
     }
     ok(seen_loading, "loading: the replica's INFO answers during the load (loading:1)");
-    ok(expect(rc, "LOADING Sluice is loading the dataset in memory", "PING"),
+    ok(harness_expect(rc, "LOADING Sluice is loading the dataset in memory", "PING"),
        "loading: other commands get -LOADING meanwhile, as from Redis");
     ok(harness_info_field(rc, "replication", "master_sync_in_progress") == 1,
        "loading: master_sync_in_progress:1 while it loads");
-    ok(caught_up(mc, rc, 60000), "loading: the link comes up after the load");
-    ok(expect(rc, "20000", "DBSIZE") && digests_equal(mc, rc), "loading: the whole dataset arrived (digests equal)");
-    ok(count_in_file(log, "Disconnecting timedout replica") == 0,
+    ok(harness_caught_up(mc, rc, 60000), "loading: the link comes up after the load");
+    ok(harness_expect(rc, "20000", "DBSIZE") && harness_digests_equal(mc, rc), "loading: the whole dataset arrived (digests equal)");
+    ok(harness_file_count(log, "Disconnecting timedout replica") == 0,
        "loading: the master (repl-timeout 2) kept the replica through a longer load");
     redisFree(rc);
     redisFree(mc);
@@ -481,10 +416,10 @@ static void async_loading(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    cmd(mc, "CONFIG SET rdbcompression no");
-    cmd(mc, "CONFIG SET repl-backlog-size 16384");
-    cmd(mc, "DEBUG POPULATE 20000 key 500");
-    cmd(mc, "SET marker old");
+    harness_run(mc, "CONFIG SET rdbcompression no");
+    harness_run(mc, "CONFIG SET repl-backlog-size 16384");
+    harness_run(mc, "DEBUG POPULATE 20000 key 500");
+    harness_run(mc, "SET marker old");
     char dir[400], mport[16], rlog[460];
     proc_make_dir(dir, sizeof(dir), "async-replica");
     snprintf(rlog, sizeof(rlog), "%s/sluice.log", dir);
@@ -496,14 +431,14 @@ static void async_loading(void)
         return;
     }
     redisContext *rc = proc_conn(&r);
-    ok(caught_up(mc, rc, 30000) && expect(rc, "old", "GET marker"), "async: the swapdb replica synced");
-    cmd(rc, "CONFIG SET key-load-delay 250"); /* the next load takes ~5 s */
+    ok(harness_caught_up(mc, rc, 30000) && harness_expect(rc, "old", "GET marker"), "async: the swapdb replica synced");
+    harness_run(rc, "CONFIG SET key-load-delay 250"); /* the next load takes ~5 s */
     /* the replica falls behind the backlog: its next sync is a full one, of the same history */
     kill(r.pid, SIGSTOP);
-    cmd(mc, "CLIENT KILL TYPE replica");
+    harness_run(mc, "CLIENT KILL TYPE replica");
     for (int i = 0; i < 400; i++)
-        cmd(mc, "SET filler:%d %0100d", i, i);
-    cmd(mc, "SET marker new");
+        harness_run(mc, "SET filler:%d %0100d", i, i);
+    harness_run(mc, "SET marker new");
     kill(r.pid, SIGCONT);
     int seen = 0;
     long long deadline = harness_now_ms() + 20000;
@@ -513,12 +448,12 @@ static void async_loading(void)
             harness_sleep_ms(20);
     }
     ok(seen, "async: INFO persistence async_loading:1 during the load");
-    ok(expect(rc, "old", "GET marker"), "async: reads are served from the current data meanwhile, not -LOADING");
+    ok(harness_expect(rc, "old", "GET marker"), "async: reads are served from the current data meanwhile, not -LOADING");
     ok(harness_info_field(rc, "persistence", "loading") == 0, "async: loading:0 meanwhile");
-    ok(expect(rc, "LOADING Sluice is loading the dataset in memory", "BGSAVE"),
+    ok(harness_expect(rc, "LOADING Sluice is loading the dataset in memory", "BGSAVE"),
        "async: a command flagged no-async-loading gets -LOADING");
-    ok(caught_up(mc, rc, 60000), "async: the replica is online after the load");
-    ok(expect(rc, "new", "GET marker") && expect(rc, "20401", "DBSIZE") && digests_equal(mc, rc),
+    ok(harness_caught_up(mc, rc, 60000), "async: the replica is online after the load");
+    ok(harness_expect(rc, "new", "GET marker") && harness_expect(rc, "20401", "DBSIZE") && harness_digests_equal(mc, rc),
        "async: the new copy replaced the old one whole (digests equal)");
     ok(harness_file_contains(rlog, "while serving the current data"), "async: the replica logs the async load");
     redisFree(rc);

@@ -31,11 +31,6 @@
 #include "proc.h"
 #include "tap.h"
 
-static int link_up(redisContext *rep)
-{
-    char st[32];
-    return !strcmp(harness_info_str(rep, "replication", "master_link_status", st, sizeof(st)), "up");
-}
 
 /* Poll until the replica has applied the master's whole stream. */
 static int caught_up(redisContext *m, redisContext *rep, int ms)
@@ -43,34 +38,14 @@ static int caught_up(redisContext *m, redisContext *rep, int ms)
     long long deadline = harness_now_ms() + ms;
     while (harness_now_ms() < deadline) {
         long long mo = harness_info_field(m, "replication", "master_repl_offset");
-        if (link_up(rep) && mo > 0 && harness_info_field(rep, "replication", "slave_repl_offset") == mo)
+        if (harness_link_up(rep) && mo > 0 && harness_info_field(rep, "replication", "slave_repl_offset") == mo)
             return 1;
         harness_sleep_ms(20);
     }
     return 0;
 }
 
-static int digests_equal(redisContext *a, redisContext *b)
-{
-    char *da = harness_cmd(a, "DEBUG DIGEST");
-    char *db = harness_cmd(b, "DEBUG DIGEST");
-    int eq = strcmp(da, db) == 0 && strlen(da) == 40 && strcmp(da, "0000000000000000000000000000000000000000");
-    if (!eq)
-        tap_diag("digests: %s vs %s", da, db);
-    free(da);
-    free(db);
-    return eq;
-}
 
-static void cmd(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r)
-        freeReplyObject(r);
-}
 
 static int wait_file_contains(const char *path, const char *needle, int ms)
 {
@@ -129,11 +104,11 @@ static char *redis_master_info(const char *rs)
     const char *args[] = {"--replicaof", "127.0.0.1", port, NULL};
     if (proc_start(&b, rs, d2, args, 20000) == 0) {
         redisContext *ac = proc_conn(&a), *bc = proc_conn(&b);
-        cmd(ac, "SET k v");
+        harness_run(ac, "SET k v");
         long long deadline = harness_now_ms() + 10000;
         while (harness_now_ms() < deadline) {
             long long mo = harness_info_field(ac, "replication", "master_repl_offset");
-            if (link_up(bc) && harness_info_field(bc, "replication", "slave_repl_offset") == mo)
+            if (harness_link_up(bc) && harness_info_field(bc, "replication", "slave_repl_offset") == mo)
                 break;
             harness_sleep_ms(20);
         }
@@ -159,16 +134,16 @@ static void test_replica(const char *rs)
     redisContext *mc = proc_conn(&m);
 
     /* data before the sync */
-    cmd(mc, "SET plain v1");
-    cmd(mc, "SET withttl v2 EX 1000");
-    cmd(mc, "RPUSH list a b c d e");
-    cmd(mc, "XADD st 1-1 f v");
-    cmd(mc, "XADD st 2-1 f w");
-    cmd(mc, "XGROUP CREATE st g 0");
-    cmd(mc, "XREADGROUP GROUP g c1 COUNT 1 STREAMS st >");
-    cmd(mc, "SELECT 5");
-    cmd(mc, "SET in5 x");
-    cmd(mc, "SELECT 0");
+    harness_run(mc, "SET plain v1");
+    harness_run(mc, "SET withttl v2 EX 1000");
+    harness_run(mc, "RPUSH list a b c d e");
+    harness_run(mc, "XADD st 1-1 f v");
+    harness_run(mc, "XADD st 2-1 f w");
+    harness_run(mc, "XGROUP CREATE st g 0");
+    harness_run(mc, "XREADGROUP GROUP g c1 COUNT 1 STREAMS st >");
+    harness_run(mc, "SELECT 5");
+    harness_run(mc, "SET in5 x");
+    harness_run(mc, "SELECT 0");
 
     char mport[16];
     snprintf(mport, sizeof(mport), "%d", m.port);
@@ -190,7 +165,7 @@ static void test_replica(const char *rs)
     if (t)
         freeReplyObject(t);
     ok(ttl > 900 && ttl <= 1000, "full sync: the TTL came along (%lld)", ttl);
-    ok(digests_equal(mc, rc), "full sync: DEBUG DIGEST equal");
+    ok(harness_digests_equal(mc, rc), "full sync: DEBUG DIGEST equal");
 
     /* the stream */
     redisContext *blk = proc_conn(&m);
@@ -199,7 +174,7 @@ static void test_replica(const char *rs)
     redisBufferWrite(blk, &done);
     for (int i = 0; i < 2000 && harness_info_field(mc, "clients", "blocked_clients") < 1; i++)
         harness_sleep_ms(1);
-    cmd(mc, "LPUSH blist one two");
+    harness_run(mc, "LPUSH blist one two");
     redisReply *br;
     redisGetReply(blk, (void **)&br);
     ok(br && br->type == REDIS_REPLY_ARRAY, "stream: BRPOP served");
@@ -209,28 +184,28 @@ static void test_replica(const char *rs)
     redisBufferWrite(blk, &done);
     for (int i = 0; i < 2000 && harness_info_field(mc, "clients", "blocked_clients") < 1; i++)
         harness_sleep_ms(1);
-    cmd(mc, "RPUSH src s1 s2");
+    harness_run(mc, "RPUSH src s1 s2");
     redisGetReply(blk, (void **)&br);
     ok(br && br->type == REDIS_REPLY_STRING, "stream: BLMOVE served");
     if (br)
         freeReplyObject(br);
     redisFree(blk);
-    cmd(mc, "LPUSH list z");
-    cmd(mc, "RPOP list");
-    cmd(mc, "XADD st 3-1 f x");
-    cmd(mc, "XREADGROUP GROUP g c2 STREAMS st >");
-    cmd(mc, "XACK st g 1-1");
-    cmd(mc, "EXPIRE plain 5000");
-    cmd(mc, "MULTI");
-    cmd(mc, "INCR counter");
-    cmd(mc, "SET other y PX 800000");
-    cmd(mc, "EXEC");
-    cmd(mc, "SELECT 7");
-    cmd(mc, "SET in7 z");
-    cmd(mc, "SELECT 0");
-    cmd(mc, "DEL withttl");
+    harness_run(mc, "LPUSH list z");
+    harness_run(mc, "RPOP list");
+    harness_run(mc, "XADD st 3-1 f x");
+    harness_run(mc, "XREADGROUP GROUP g c2 STREAMS st >");
+    harness_run(mc, "XACK st g 1-1");
+    harness_run(mc, "EXPIRE plain 5000");
+    harness_run(mc, "MULTI");
+    harness_run(mc, "INCR counter");
+    harness_run(mc, "SET other y PX 800000");
+    harness_run(mc, "EXEC");
+    harness_run(mc, "SELECT 7");
+    harness_run(mc, "SET in7 z");
+    harness_run(mc, "SELECT 0");
+    harness_run(mc, "DEL withttl");
     ok(caught_up(mc, rc, 10000), "stream: the replica's offset reaches the master's");
-    ok(digests_equal(mc, rc), "stream: DEBUG DIGEST equal after mixed writes");
+    ok(harness_digests_equal(mc, rc), "stream: DEBUG DIGEST equal after mixed writes");
 
     /* what the master shows */
     char *want_fmt = redis_master_info(rs);
@@ -267,30 +242,30 @@ static void test_replica(const char *rs)
     v = harness_cmd(mc, "CLIENT KILL TYPE replica");
     is_str(v, "1", "CLIENT KILL TYPE replica kills the link");
     free(v);
-    cmd(mc, "SET after-kill 1");
-    cmd(mc, "RPUSH list more");
+    harness_run(mc, "SET after-kill 1");
+    harness_run(mc, "RPUSH list more");
     char rlog[600];
     snprintf(rlog, sizeof(rlog), "%s/redis.log", rdir);
     ok(wait_file_contains(rlog, "Successful partial resynchronization", 10000),
        "partial resync: the replica continues from the backlog");
     ok(caught_up(mc, rc, 10000), "partial resync: the replica's offset reaches the master's");
-    ok(digests_equal(mc, rc), "partial resync: DEBUG DIGEST equal");
+    ok(harness_digests_equal(mc, rc), "partial resync: DEBUG DIGEST equal");
     is_int(harness_info_field(mc, "stats", "sync_partial_ok"), 1, "INFO stats: sync_partial_ok 1");
     is_int(harness_info_field(mc, "stats", "sync_full"), 1, "INFO stats: sync_full 1 (the first sync)");
     is_int(harness_info_field(mc, "stats", "sync_partial_err"), 0, "INFO stats: sync_partial_err 0");
 
     /* WAIT and min-replicas-to-write */
-    cmd(mc, "SET w 1");
+    harness_run(mc, "SET w 1");
     v = harness_cmd(mc, "WAIT 1 5000");
     is_str(v, "1", "WAIT 1: one replica acknowledged the write");
     free(v);
-    cmd(mc, "CONFIG SET min-replicas-max-lag 2");
-    cmd(mc, "CONFIG SET min-replicas-to-write 1");
+    harness_run(mc, "CONFIG SET min-replicas-max-lag 2");
+    harness_run(mc, "CONFIG SET min-replicas-to-write 1");
     v = harness_cmd(mc, "SET w 2");
     is_str(v, "OK", "min-replicas-to-write 1: a write passes with a replica acking");
     free(v);
     kill(r.pid, SIGSTOP);
-    cmd(mc, "SET w 3");
+    harness_run(mc, "SET w 3");
     long long t0 = harness_now_ms();
     v = harness_cmd(mc, "WAIT 1 200");
     long long took = harness_now_ms() - t0;
@@ -303,7 +278,7 @@ static void test_replica(const char *rs)
     v = harness_cmd(other, "WAIT 1 5000");
     is_str(v, "1", "WAIT from a connection that wrote nothing: the replica has all of it (1, at once)");
     free(v);
-    cmd(other, "SET w-other 1");
+    harness_run(other, "SET w-other 1");
     v = harness_cmd(other, "WAIT 1 100");
     is_str(v, "0", "... until that connection writes too: 0 after the timeout");
     free(v);
@@ -334,7 +309,7 @@ static void test_replica(const char *rs)
     }
     is_str(last, "OK", "writes pass again once the replica acks");
     free(last);
-    cmd(mc, "CONFIG SET min-replicas-to-write 0");
+    harness_run(mc, "CONFIG SET min-replicas-to-write 0");
 
     redisFree(rc);
     proc_stop(&r);
@@ -374,7 +349,7 @@ static void test_replica(const char *rs)
         _exit(127);
     }
     ok(wait_file_contains(clilog, "SYNC done", 10000), "redis-cli --replica: the sync completes");
-    cmd(mc, "SET cli-marker-key cli-marker-value");
+    harness_run(mc, "SET cli-marker-key cli-marker-value");
     ok(wait_file_contains(clilog, "cli-marker-value", 10000), "redis-cli --replica: receives a write in the stream");
     kill(cli, SIGTERM);
     waitpid(cli, NULL, 0);

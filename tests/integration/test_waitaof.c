@@ -24,15 +24,6 @@
 #include "proc.h"
 #include "tap.h"
 
-static void cmd(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r)
-        freeReplyObject(r);
-}
 
 /* The reply as text: "[a,b]" for an array of integers, else the string. */
 static void reply_text(redisContext *c, char *out, size_t len, const char *fmt, ...)
@@ -78,28 +69,28 @@ static void errors_and_local(void)
     IS(c, "ERR timeout is negative", "timeout -1", "WAITAOF 1 0 -1");
     IS(c, "ERR wrong number of arguments for 'waitaof' command", "arity", "WAITAOF 1 0");
 
-    cmd(c, "SET k 1");
+    harness_run(c, "SET k 1");
     IS(c, "[1,0]", "always: [1,0] right after a write", "WAITAOF 1 0 0");
 
-    cmd(c, "CONFIG SET appendfsync everysec");
-    cmd(c, "SET k 2");
+    harness_run(c, "CONFIG SET appendfsync everysec");
+    harness_run(c, "SET k 2");
     long long t0 = harness_now_ms();
     IS(c, "[1,0]", "everysec: [1,0] once the background fsync covered the write", "WAITAOF 1 0 5000");
     tap_diag("everysec WAITAOF took %lld ms", harness_now_ms() - t0);
 
-    cmd(c, "DEBUG AOF-FSYNC-STALL 3000");
+    harness_run(c, "DEBUG AOF-FSYNC-STALL 3000");
     harness_sleep_ms(1100); /* the next background fsync picks the stall */
-    cmd(c, "SET k 3");
+    harness_run(c, "SET k 3");
     IS(c, "[0,0]", "everysec, a stalled disk: [0,0] after the timeout", "WAITAOF 1 0 300");
     IS(c, "[1,0]", "... and [1,0] once the stalled fsync finished", "WAITAOF 1 0 10000");
 
     redisContext *other = proc_conn(&m);
-    cmd(c, "CONFIG SET appendfsync no");
-    cmd(c, "SET k 4");
+    harness_run(c, "CONFIG SET appendfsync no");
+    harness_run(c, "SET k 4");
     IS(c, "[0,0]", "appendfsync no: never fsynced by Sluice, [0,0] after the timeout", "WAITAOF 1 0 200");
     IS(other, "[1,0]", "a connection that wrote nothing: answered at once", "WAITAOF 1 0 0");
-    cmd(c, "MULTI");
-    cmd(c, "WAITAOF 1 0 0");
+    harness_run(c, "MULTI");
+    harness_run(c, "WAITAOF 1 0 0");
     redisReply *ex = redisCommand(c, "EXEC");
     ok(ex && ex->type == REDIS_REPLY_ARRAY && ex->elements == 1 && ex->element[0]->type == REDIS_REPLY_ARRAY &&
            ex->element[0]->element[0]->integer == 0,
@@ -113,7 +104,7 @@ static void errors_and_local(void)
     while (!done && redisBufferWrite(c, &done) == REDIS_OK) {
     }
     harness_wait_info_field(other, "clients", "blocked_clients", 1, 5000);
-    cmd(other, "CONFIG SET appendonly no");
+    harness_run(other, "CONFIG SET appendonly no");
     redisReply *r = NULL;
     redisGetReply(c, (void **)&r);
     is_str(r && r->str ? r->str : "(null)",
@@ -170,7 +161,7 @@ static void replicas(const char *rs)
             harness_sleep_ms(50);
     }
     ok(online == 3, "all three replicas online");
-    cmd(c, "SET k v");
+    harness_run(c, "SET k v");
     IS(c, "3", "WAIT 3: every replica received the write", "WAIT 3 10000");
     IS(c, "[1,1]", "WAITAOF 1 1: the Sluice replica with an AOF fsynced it (REPLCONF ACK ... FACK)",
        "WAITAOF 1 1 10000");
