@@ -587,8 +587,10 @@ void repl_master_register(void)
 
 void repl_master_disconnect_replicas(void)
 {
+    /* the ones still in their full sync too: their snapshot is of the
+     * history this server is leaving */
     for (struct replica *r = replicas; r; r = r->next)
-        if (r->attached)
+        if (r->attached || r->sync_state != REPL_SYNC_NONE)
             client_close_async(r->c);
 }
 

@@ -10,6 +10,8 @@
  *    slows it): INFO shows rdb_bgsave_in_progress:1 and state=send_bulk,
  *    writes are answered meanwhile, and they reach the replica after its
  *    snapshot (digests equal);
+ *  - a master that becomes a replica drops the replicas still in their
+ *    full sync (and the child), which then sync the new history;
  *  - disk-backed (repl-diskless-sync no): the child writes dbfilename; a
  *    replica that arrives while it runs joins it ("Waiting for end of
  *    BGSAVE for SYNC", still one child); both replicas equal the master,
@@ -245,6 +247,44 @@ static void slow_transfer(void)
     proc_stop(&m);
 }
 
+/* A master that becomes a replica drops the replicas still in their full
+ * sync too (their snapshot is of the history it leaves); they sync again,
+ * now with the new history. */
+static void role_change_mid_sync(void)
+{
+    struct proc m, top, r;
+    char log[460], toplog[460];
+    if (start_master(&m, log, sizeof(log), "role") != 0 || start_master(&top, toplog, sizeof(toplog), "role-top") != 0) {
+        ok(0, "role change: masters start");
+        return;
+    }
+    redisContext *mc = proc_conn(&m), *tc = proc_conn(&top);
+    harness_run(mc, "DEBUG POPULATE 1000 old 20");
+    harness_run(tc, "SET from-top yes");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 20000"); /* a 20 s child */
+    if (start_replica(&r, harness_server_path(), "role-replica", m.port) != 0) {
+        ok(0, "role change: replica starts");
+        proc_stop(&m);
+        proc_stop(&top);
+        return;
+    }
+    ok(wait_slave_state(mc, "send_bulk", 10000), "role change: a replica is in its full sync");
+    harness_run(mc, "CONFIG SET rdb-key-save-delay 0");
+    ok(harness_expect(mc, "OK", "REPLICAOF 127.0.0.1 %d", top.port), "role change: the master becomes a replica");
+    ok(wait_count_in_file(log, "last replica dropped, killing fork child", 1, 10000),
+       "role change: the syncing replica was dropped, and the child with it");
+    redisContext *rc = proc_conn(&r);
+    ok(harness_caught_up(mc, rc, 30000) && harness_expect(rc, "yes", "GET from-top") &&
+           harness_expect(rc, "0", "EXISTS old:1"),
+       "role change: the replica synced again, with the new history");
+    redisFree(rc);
+    redisFree(tc);
+    redisFree(mc);
+    proc_stop(&r);
+    proc_stop(&m);
+    proc_stop(&top);
+}
+
 static void disk_backed(const char *rs)
 {
     struct proc m, a, b;
@@ -473,6 +513,7 @@ int main(void)
     diskless_shared(rs);
     max_replicas();
     slow_transfer();
+    role_change_mid_sync();
     disk_backed(rs);
     chained();
     replica_loading();
