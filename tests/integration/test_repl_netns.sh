@@ -18,63 +18,19 @@
 # names netns).
 set -u
 server=${SLUICE_SERVER:-server/sluice-server}
-ns=sluice-rn-$$
-host_if=slrn$$h
-peer_if=slrn$$p
-net=10.214.$(($$ % 250)).
-host_ip=${net}1
-peer_ip=${net}2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-rn-XXXXXX")
 mpid= rpid=
+. "$(dirname "$0")/netns.sh"
 
 cleanup() {
     [ -n "$mpid" ] && kill -9 "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
     [ -n "$rpid" ] && kill -9 "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    ip link del "$host_if" 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
+    netns_teardown
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-netns_required() {
-    case ",${SLUICE_REQUIRE:-}," in
-    *,all,* | *,netns,*) return 0 ;;
-    esac
-    return 1
-}
-skip() {
-    echo "1..1"
-    if netns_required; then
-        echo "not ok 1 - $1 (required: SLUICE_REQUIRE names netns)"
-        exit 1
-    fi
-    echo "ok 1 # SKIP $1"
-    exit 0
-}
-
-[ "$(id -u)" = 0 ] || skip "needs root for a network namespace"
-command -v ip >/dev/null || skip "needs iproute2 (ip)"
 command -v redis-cli >/dev/null || skip "needs redis-cli"
-ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace here"
-ip link add "$host_if" type veth peer name "$peer_if" 2>/dev/null || skip "cannot create a veth pair here"
-ip link set "$peer_if" netns "$ns" &&
-    ip addr add "$host_ip/30" dev "$host_if" && ip link set "$host_if" up &&
-    ip netns exec "$ns" ip addr add "$peer_ip/30" dev "$peer_if" &&
-    ip netns exec "$ns" ip link set "$peer_if" up &&
-    ip netns exec "$ns" ip link set lo up || skip "cannot configure the veth pair"
-
-n=0
-failed=0
-check() { # check DESCRIPTION EXPECTED ACTUAL
-    n=$((n + 1))
-    if [ "$2" = "$3" ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        printf '#   expected: %q\n#   got:      %q\n' "$2" "$3"
-        failed=1
-    fi
-}
+netns_setup rn 214
 
 free_port() {
     local p
