@@ -96,7 +96,7 @@ static struct {
     int sync_stream_db;         /* the synced RDB's repl-stream-db: where its stream goes on */
     int load_pending;           /* the payload is in: load it at the loop's top level */
     int loading_payload;        /* loading it now (clients get -LOADING meanwhile) */
-    long long last_keepalive;   /* unixtime of the last newline sent to the master while loading */
+    long long last_keepalive_ms; /* when the last newline went to the master while loading */
     long long fack_sent;        /* the FACK offset of our last ACK */
     long long last_periodic_ack; /* unixtime of the cron's last ACK */
     int in_isr;                 /* what our Sluice master last said: 1, 0; -1 never said */
@@ -630,7 +630,7 @@ static void load_at_top_level(void)
         return;
     ml.load_pending = 0;
     ml.loading_payload = 1;
-    ml.last_keepalive = srv.unixtime;
+    ml.last_keepalive_ms = mstime();
     int rc = load_received();
     ml.loading_payload = 0;
     if (rc < 0) {
@@ -890,8 +890,11 @@ static void replica_cron(void)
     if (ml.loading_payload) {
         /* the cron runs within the load: no timeouts now, and a newline a
          * second keeps the master from timing us out (Redis does the same) */
-        if (now != ml.last_keepalive && ml.fd >= 0) {
-            ml.last_keepalive = now;
+        /* (by the clock, not the second's number: the cron runs only when
+         * the load serves events, and a second boundary missed between
+         * two of those would double the gap) */
+        if (mstime() - ml.last_keepalive_ms >= 1000 && ml.fd >= 0) {
+            ml.last_keepalive_ms = mstime();
             ssize_t w = write(ml.fd, "\n", 1); /* a failure shows when the stream starts */
             (void)w;
         }

@@ -403,10 +403,12 @@ static void replica_loading(void)
         return;
     }
     redisContext *mc = proc_conn(&m);
-    harness_run(mc, "CONFIG SET rdbcompression no"); /* ~10 MB: the loader serves clients every 2 MB */
+    /* ~40 MB: the loader serves clients (and sends its newline) every
+     * 2 MB, a quarter second at this key-load-delay */
+    harness_run(mc, "CONFIG SET rdbcompression no");
     harness_run(mc, "CONFIG SET repl-timeout 2");
     harness_run(mc, "CONFIG SET repl-ping-replica-period 1");
-    harness_run(mc, "DEBUG POPULATE 20000 key 500");
+    harness_run(mc, "DEBUG POPULATE 20000 key 2000");
     char dir[400], mport[16];
     proc_make_dir(dir, sizeof(dir), "loading-replica");
     snprintf(mport, sizeof(mport), "%d", m.port);
